@@ -1,0 +1,34 @@
+"""Simplified, type-checked Python gRPC interceptors.
+
+Server interceptors (sync and grpc.aio), client interceptors (sync and grpc.aio),
+and interceptors that turn exceptions into gRPC statuses. The testing kit lives in
+:mod:`grpc_interceptor.testing` (it needs the ``testing`` extra).
+"""
+
+from grpc_interceptor.client import AsyncClientInterceptor as AsyncClientInterceptor
+from grpc_interceptor.client import ClientCallDetails as ClientCallDetails
+from grpc_interceptor.client import ClientInterceptor as ClientInterceptor
+from grpc_interceptor.client import ClientInterceptorReturnType as ClientInterceptorReturnType
+from grpc_interceptor.client import aio_channel_interceptors as aio_channel_interceptors
+from grpc_interceptor.exception_to_status import AsyncExceptionToStatusInterceptor as AsyncExceptionToStatusInterceptor
+from grpc_interceptor.exception_to_status import ExceptionToStatusInterceptor as ExceptionToStatusInterceptor
+from grpc_interceptor.server import AsyncServerInterceptor as AsyncServerInterceptor
+from grpc_interceptor.server import MethodName as MethodName
+from grpc_interceptor.server import ServerInterceptor as ServerInterceptor
+from grpc_interceptor.server import parse_method_name as parse_method_name
+
+__version__ = "0.16.0"
+
+__all__ = [
+    "AsyncClientInterceptor",
+    "AsyncExceptionToStatusInterceptor",
+    "AsyncServerInterceptor",
+    "ClientCallDetails",
+    "ClientInterceptor",
+    "ClientInterceptorReturnType",
+    "ExceptionToStatusInterceptor",
+    "MethodName",
+    "ServerInterceptor",
+    "aio_channel_interceptors",
+    "parse_method_name",
+]

@@ -1,0 +1,325 @@
+"""grpc.aio plumbing: one shape for every handler style, and the read/write bridge.
+
+A grpc.aio handler can stream its responses by yielding them (``async def`` +
+``yield``) or by calling ``await context.write(...)`` and returning ``None``; it can
+receive a request stream by iterating it or by calling ``await context.read()``.
+Interceptors here always see the same thing: an async iterator of responses, and the
+request iterator they pass on. To get there:
+
+* the handler gets an :class:`InterceptedContext` whose ``read()`` takes the next
+  message from the request iterator the interceptor passed to its continuation, and
+  whose ``write()`` (for a write-style handler) hands the message over to the
+  interceptor instead of sending it;
+* a write-style handler runs as a task of its own while its messages come out of
+  :func:`stream_from_writes` as an async iterator, with at most ``WRITE_BUFFER``
+  messages in flight (``write()`` waits, just as grpc's own write waits for the
+  transport).
+
+grpc decides how to run a handler from the *function* (``iscoroutinefunction``,
+``isasyncgenfunction``), not from what it returns, so the decisions below use the same
+tests, once per method.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import inspect
+from collections import deque
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any, Final
+
+import grpc
+import grpc.aio
+
+__all__ = [
+    "WRITE_BUFFER",
+    "InterceptedContext",
+    "catch_all_stream_behavior",
+    "responses_of",
+    "stream_from_writes",
+    "stream_response_behavior",
+    "unary_response_behavior",
+    "unary_step",
+    "stream_step",
+]
+
+#: Messages a write-style handler may have written that the interceptors have not
+#: taken yet. One keeps the handler in step with the consumer, as grpc's own write does.
+WRITE_BUFFER: Final = 1
+
+_Behavior = Callable[[Any, Any], Any]
+_Hook = Callable[[Any, Any, Any, str], Any]
+
+
+class _Closed:
+    """What a write channel hands out after the handler has returned or raised."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException | None) -> None:
+        self.error = error
+
+
+class _WriteChannel:
+    """A bounded hand-over from a write-style handler's task to the interceptor chain."""
+
+    __slots__ = ("_closed", "_items", "_reader", "_writer")
+
+    def __init__(self) -> None:
+        self._items: deque[Any] = deque()
+        self._closed: _Closed | None = None
+        self._reader: asyncio.Future[None] | None = None
+        self._writer: asyncio.Future[None] | None = None
+
+    @staticmethod
+    def _wake(waiter: asyncio.Future[None] | None) -> None:
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def put(self, message: Any) -> None:
+        while len(self._items) >= WRITE_BUFFER:
+            self._writer = asyncio.get_running_loop().create_future()
+            await self._writer
+        self._items.append(message)
+        self._wake(self._reader)
+
+    def close(self, error: BaseException | None) -> None:
+        self._closed = _Closed(error)
+        self._wake(self._reader)
+
+    async def get(self) -> Any:
+        """Return the next message, or the :class:`_Closed` marker once all are taken."""
+        while not self._items:
+            if self._closed is not None:
+                return self._closed
+            self._reader = asyncio.get_running_loop().create_future()
+            await self._reader
+        message = self._items.popleft()
+        self._wake(self._writer)
+        return message
+
+
+class InterceptedContext:
+    """The servicer context a handler sees when interceptors sit in front of it.
+
+    Everything is the real context's, except ``read()``, which takes from the request
+    iterator the interceptors passed on, and ``write()``, which (for a write-style
+    handler) hands the message to the interceptors. It passes
+    ``isinstance(context, grpc.aio.ServicerContext)``.
+    """
+
+    __slots__ = ("_context", "_request_iterator", "_requests", "_writes")
+
+    def __init__(
+        self,
+        context: grpc.aio.ServicerContext[Any, Any],
+        requests: AsyncIterable[Any] | None = None,
+        writes: _WriteChannel | None = None,
+    ) -> None:
+        self._context = context
+        self._requests = requests
+        self._request_iterator: AsyncIterator[Any] | None = None
+        self._writes = writes
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
+
+    async def read(self) -> Any:
+        """Return the next request message, or ``grpc.aio.EOF`` after the last one."""
+        if self._requests is None:
+            return await self._context.read()
+        if self._request_iterator is None:
+            self._request_iterator = aiter(self._requests)
+        try:
+            return await anext(self._request_iterator)
+        except StopAsyncIteration:
+            return grpc.aio.EOF
+
+    async def write(self, message: Any) -> None:
+        """Send a response message (through the interceptors, for a write-style handler)."""
+        if self._writes is None:
+            await self._context.write(message)
+        else:
+            await self._writes.put(message)
+
+    def __repr__(self) -> str:
+        return f"InterceptedContext({self._context!r})"
+
+
+grpc.aio.ServicerContext.register(InterceptedContext)
+
+
+async def stream_from_writes(
+    behavior: _Behavior,
+    request_or_iterator: Any,
+    context: grpc.aio.ServicerContext[Any, Any],
+    requests: AsyncIterable[Any] | None,
+) -> AsyncIterator[Any]:
+    """Run a write-style handler and yield what it writes.
+
+    The handler runs in a task (which copies the current contextvars, so values an
+    interceptor set are visible to it). Its exception is raised here after the
+    messages it wrote before; if the consumer stops early or is cancelled, the
+    handler's task is cancelled.
+    """
+    channel = _WriteChannel()
+    proxy = InterceptedContext(context, requests, channel)
+
+    async def produce() -> None:
+        try:
+            await behavior(request_or_iterator, proxy)
+        except BaseException as exc:  # handed over to the consumer, who raises it
+            channel.close(exc)
+        else:
+            channel.close(None)
+
+    task = asyncio.get_running_loop().create_task(produce())
+    try:
+        while True:
+            item = await channel.get()
+            if type(item) is _Closed:
+                if item.error is not None:
+                    raise item.error
+                return
+            yield item
+    finally:
+        if not task.done():
+            task.cancel()
+
+
+def _in_thread(function: Callable[..., Any], *args: Any) -> Awaitable[Any]:
+    """Run a sync handler in the default executor, with the caller's contextvars."""
+    call = functools.partial(contextvars.copy_context().run, function, *args)
+    return asyncio.get_running_loop().run_in_executor(None, call)
+
+
+_DONE: Final = object()
+
+
+async def _iterate_in_thread(iterator: Iterator[Any]) -> AsyncIterator[Any]:
+    while True:
+        item = await _in_thread(next, iterator, _DONE)
+        if item is _DONE:
+            return
+        yield item
+
+
+def unary_step(behavior: _Behavior, request_streaming: bool) -> _Behavior:
+    """Return the continuation for a method with a unary response: it returns an awaitable."""
+    if inspect.iscoroutinefunction(behavior):
+        if not request_streaming:
+            return behavior
+
+        def reading(request_iterator: Any, context: Any) -> Awaitable[Any]:
+            return behavior(request_iterator, InterceptedContext(context, request_iterator))
+
+        return reading
+
+    # A sync handler on a grpc.aio server (grpc runs those in its thread pool).
+    def in_thread(request_or_iterator: Any, context: Any) -> Awaitable[Any]:
+        if request_streaming:
+            request_or_iterator = _SyncRequests(request_or_iterator, asyncio.get_running_loop())
+        return _in_thread(behavior, request_or_iterator, context)
+
+    return in_thread
+
+
+def stream_step(behavior: _Behavior, request_streaming: bool) -> _Behavior:
+    """Return the continuation for a method with a streaming response: an async iterator."""
+    if inspect.iscoroutinefunction(behavior):  # the read/write API: returns None
+
+        def writing(request_or_iterator: Any, context: Any) -> AsyncIterator[Any]:
+            requests = request_or_iterator if request_streaming else None
+            return stream_from_writes(behavior, request_or_iterator, context, requests)
+
+        return writing
+    if inspect.isasyncgenfunction(behavior):
+        if not request_streaming:
+            return behavior
+
+        def reading(request_iterator: Any, context: Any) -> AsyncIterator[Any]:
+            result: AsyncIterator[Any] = behavior(
+                request_iterator, InterceptedContext(context, request_iterator)
+            )
+            return result
+
+        return reading
+
+    # A sync generator handler on a grpc.aio server.
+    def in_thread(request_or_iterator: Any, context: Any) -> AsyncIterator[Any]:
+        if request_streaming:
+            request_or_iterator = _SyncRequests(request_or_iterator, asyncio.get_running_loop())
+        return _iterate_in_thread(iter(behavior(request_or_iterator, context)))
+
+    return in_thread
+
+
+class _SyncRequests:
+    """A sync iterator over an async request stream, for a sync handler in a thread."""
+
+    __slots__ = ("_iterator", "_loop")
+
+    def __init__(self, requests: AsyncIterable[Any], loop: asyncio.AbstractEventLoop) -> None:
+        self._iterator = aiter(requests)
+        self._loop = loop
+
+    def __iter__(self) -> Iterator[Any]:
+        return self
+
+    def __next__(self) -> Any:
+        future = asyncio.run_coroutine_threadsafe(_next_or_done(self._iterator), self._loop)
+        item = future.result()
+        if item is _DONE:
+            raise StopIteration
+        return item
+
+
+async def _next_or_done(iterator: AsyncIterator[Any]) -> Any:
+    return await anext(iterator, _DONE)
+
+
+def unary_response_behavior(hook: _Hook, step: _Behavior, method_name: str) -> _Behavior:
+    """The behaviour grpc runs for a unary-response method: a coroutine function."""
+
+    async def behavior(request_or_iterator: Any, context: Any) -> Any:
+        return await hook(step, request_or_iterator, context, method_name)
+
+    return behavior
+
+
+def stream_response_behavior(hook: _Hook, step: _Behavior, method_name: str) -> _Behavior:
+    """The behaviour grpc runs for a streaming-response method: an async generator function."""
+
+    async def behavior(request_or_iterator: Any, context: Any) -> AsyncIterator[Any]:
+        async for response in hook(step, request_or_iterator, context, method_name):
+            yield response
+
+    return behavior
+
+
+async def responses_of(result: Any) -> AsyncIterator[Any]:
+    """Iterate what a 0.15.4-style catch-all ``intercept`` returned for a streaming response.
+
+    That is either an async iterator (an ``async def`` + ``yield`` interceptor), or an
+    awaitable that gives one (0.15.4's README checks ``__aiter__`` and returns a helper
+    generator from a coroutine); both are accepted. ``None`` from the awaitable means
+    there is nothing left to send.
+    """
+    if not hasattr(result, "__aiter__"):
+        result = await result
+        if result is None:
+            return
+    async for response in result:
+        yield response
+
+
+def catch_all_stream_behavior(intercept: _Hook, step: _Behavior, method_name: str) -> _Behavior:
+    """Like :func:`stream_response_behavior`, for a catch-all ``intercept``."""
+
+    async def behavior(request_or_iterator: Any, context: Any) -> AsyncIterator[Any]:
+        async for response in responses_of(intercept(step, request_or_iterator, context, method_name)):
+            yield response
+
+    return behavior

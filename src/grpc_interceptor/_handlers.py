@@ -1,0 +1,105 @@
+"""Take a grpc method handler apart by kind and rebuild it around an interceptor.
+
+grpc calls ``intercept_service`` on every RPC, but everything that depends only on the
+method (its kind, which hook to call, whether the interceptor applies at all) is
+decided here once, the first time a handler is seen; the result is cached on the
+interceptor, keyed on the method name and checked against the identity of the handler
+the continuation returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final
+
+import grpc
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeAlias
+
+    _Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
+
+__all__ = ["HandlerCache", "behavior_of", "rebuild_handler", "wrapped_for"]
+
+#: How many methods an interceptor remembers. A server has a fixed set of methods, so
+#: this is only reached with handlers made up per method name (a proxy, say); then the
+#: oldest entries are dropped.
+CACHE_LIMIT: Final = 4096
+
+_BUILDERS: Final = {
+    (False, False): grpc.unary_unary_rpc_method_handler,
+    (False, True): grpc.unary_stream_rpc_method_handler,
+    (True, False): grpc.stream_unary_rpc_method_handler,
+    (True, True): grpc.stream_stream_rpc_method_handler,
+}
+
+
+def behavior_of(handler: _Handler) -> Callable[..., Any]:
+    """Return the one behaviour a handler carries, whatever its kind."""
+    if handler.request_streaming:
+        found = handler.stream_stream if handler.response_streaming else handler.stream_unary
+    else:
+        found = handler.unary_stream if handler.response_streaming else handler.unary_unary
+    if found is None:  # a handler built by hand with the flags and the behaviour at odds
+        raise TypeError(
+            f"grpc method handler {handler!r} has request_streaming={handler.request_streaming} and "
+            f"response_streaming={handler.response_streaming} but no behaviour for that kind"
+        )
+    return found
+
+
+def rebuild_handler(handler: _Handler, behavior: Callable[..., Any]) -> _Handler:
+    """Return a handler of the same kind and serializers as ``handler`` running ``behavior``."""
+    build = _BUILDERS[handler.request_streaming, handler.response_streaming]
+    return build(
+        behavior,
+        request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )
+
+
+class HandlerCache:
+    """Wrapped handlers by method name, each valid only for the handler it was built from.
+
+    The continuation is still called on every RPC (another interceptor may return a
+    different handler each time); a wrapped handler is reused only when the
+    continuation returned the very same handler object for the same method.
+    """
+
+    __slots__ = ("_entries",)
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[_Handler, _Handler]] = {}
+
+    def get(self, method: str, handler: _Handler) -> _Handler | None:
+        """Return the wrapped handler built from ``handler`` for ``method``, if any."""
+        entry = self._entries.get(method)
+        if entry is not None and entry[0] is handler:
+            return entry[1]
+        return None
+
+    def put(self, method: str, handler: _Handler, wrapped: _Handler) -> None:
+        """Remember ``wrapped`` as the handler to use for ``handler`` on ``method``."""
+        entries = self._entries
+        if len(entries) >= CACHE_LIMIT and method not in entries:
+            # Drop the oldest entry (dicts keep insertion order). Another thread may be
+            # doing the same at this moment: losing that race only costs a rebuild.
+            try:
+                del entries[next(iter(entries))]
+            except (KeyError, RuntimeError, StopIteration):
+                pass
+        entries[method] = (handler, wrapped)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def wrapped_for(
+    cache: HandlerCache, handler: _Handler, method: str, wrap: Callable[[_Handler, str], _Handler]
+) -> _Handler:
+    """Return the cached wrapped handler for ``handler``, building it with ``wrap`` once."""
+    wrapped = cache.get(method, handler)
+    if wrapped is None:
+        wrapped = wrap(handler, method)
+        cache.put(method, handler, wrapped)
+    return wrapped

@@ -1,0 +1,435 @@
+"""Base classes for client-side interceptors, sync and grpc.aio.
+
+Subclass :class:`ClientInterceptor` for a sync channel (``grpc.intercept_channel``) or
+:class:`AsyncClientInterceptor` for a grpc.aio channel, and override the catch-all
+``intercept`` or one typed hook per RPC kind. An async interceptor is installed with
+:func:`aio_channel_interceptors`, which covers all four kinds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
+from typing import Any, Generic, NamedTuple, cast
+
+import grpc
+import grpc.aio
+
+from grpc_interceptor._hooks import HOOK_FOR_KIND, check_overrides, pick_hook
+from grpc_interceptor.protocols import (
+    AsyncClientStreamStreamContinuation,
+    AsyncClientStreamUnaryContinuation,
+    AsyncClientUnaryStreamContinuation,
+    AsyncClientUnaryUnaryContinuation,
+    CallFuture,
+    CallIterator,
+    ClientContinuation,
+    ClientStreamStreamContinuation,
+    ClientStreamUnaryContinuation,
+    ClientUnaryStreamContinuation,
+    ClientUnaryUnaryContinuation,
+    RequestT,
+    ResponseT,
+)
+
+__all__ = [
+    "AsyncClientInterceptor",
+    "ClientCallDetails",
+    "ClientInterceptor",
+    "ClientInterceptorReturnType",
+    "aio_channel_interceptors",
+]
+
+_Metadata = Sequence[tuple[str, "str | bytes"]]
+
+
+class _ClientCallDetailsFields(NamedTuple):
+    method: str
+    timeout: float | None
+    metadata: _Metadata | None
+    credentials: grpc.CallCredentials | None
+    wait_for_ready: bool | None
+    compression: grpc.Compression | None
+
+
+class ClientCallDetails(_ClientCallDetailsFields, grpc.ClientCallDetails):
+    """Describes an RPC to be invoked: a :class:`grpc.ClientCallDetails` you can build.
+
+    Build a changed copy positionally, ``ClientCallDetails(method, timeout, metadata,
+    credentials, wait_for_ready, compression)``, or with ``call_details._replace(...)``.
+    On a grpc.aio channel, hooks receive this class too, with ``method`` as ``str``
+    and ``metadata`` as a tuple of pairs; the library converts it back for grpc.
+
+    Attributes:
+        method: The method, ``/package.Service/Method``.
+        timeout: Seconds the RPC may take, or ``None``.
+        metadata: The request metadata, ``(key, value)`` pairs, or ``None``.
+        credentials: Call credentials, or ``None``.
+        wait_for_ready: Whether to wait for the channel to be ready, or ``None``.
+        compression: The compression for this RPC, or ``None`` (always ``None`` on
+            grpc.aio channels, which take compression per channel).
+    """
+
+
+class ClientInterceptorReturnType(grpc.Call, grpc.Future):  # type: ignore[misc]
+    """What a sync client continuation returns: both a :class:`grpc.Call` and a :class:`grpc.Future`.
+
+    Kept from 0.15.4 for annotations written against it; typed code uses
+    :class:`~grpc_interceptor.protocols.CallFuture` and
+    :class:`~grpc_interceptor.protocols.CallIterator`.
+    """
+
+
+def _swap(continuation: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """grpc's continuations take (details, request); hooks call (request, details), as in 0.15.4."""
+
+    def method(request_or_iterator: Any, call_details: Any) -> Any:
+        return continuation(call_details, request_or_iterator)
+
+    return method
+
+
+class _KindHooks:
+    """The hook to call for each kind, picked once per interceptor object."""
+
+    __slots__ = ("stream_stream", "stream_unary", "unary_stream", "unary_unary")
+
+    def __init__(self, interceptor: object, base: type) -> None:
+        self.unary_unary = pick_hook(interceptor, base, HOOK_FOR_KIND[False, False])[0]
+        self.unary_stream = pick_hook(interceptor, base, HOOK_FOR_KIND[False, True])[0]
+        self.stream_unary = pick_hook(interceptor, base, HOOK_FOR_KIND[True, False])[0]
+        self.stream_stream = pick_hook(interceptor, base, HOOK_FOR_KIND[True, True])[0]
+
+
+class ClientInterceptor(
+    grpc.UnaryUnaryClientInterceptor,
+    grpc.UnaryStreamClientInterceptor,
+    grpc.StreamUnaryClientInterceptor,
+    grpc.StreamStreamClientInterceptor,
+    Generic[RequestT, ResponseT],
+):
+    """Base class for interceptors of a sync channel (``grpc.intercept_channel``).
+
+    Override the catch-all :meth:`intercept` (every kind, as in 0.15.4) or the typed
+    hook of each kind. The continuation ``method(request_or_iterator, call_details)``
+    may be called any number of times: not at all (a cached answer), once, or again
+    after a failure (a retry). It returns a call-future: ``.result()`` gives the
+    response or raises the :class:`grpc.RpcError`; for a streaming response, iterate it.
+    """
+
+    _grpc_interceptor_hooks: _KindHooks | None = None
+
+    def __init_subclass__(cls, /, abstract: bool = False, **kwargs: Any) -> None:
+        """Refuse a subclass that overrides no hook, unless it says ``abstract=True``."""
+        super().__init_subclass__(**kwargs)
+        check_overrides(cls, ClientInterceptor, abstract)
+
+    def intercept(
+        self,
+        method: ClientContinuation[RequestT, ResponseT],
+        request_or_iterator: RequestT | Iterator[RequestT],
+        call_details: grpc.ClientCallDetails,
+        /,
+    ) -> CallFuture[ResponseT] | CallIterator[ResponseT]:
+        """Intercept a call of any kind; override this or the typed hooks.
+
+        Args:
+            method: The continuation: the next interceptor, or the channel.
+            request_or_iterator: The request message, or an iterator of request
+                messages for a streaming request.
+            call_details: What the RPC is; pass a changed
+                :class:`ClientCallDetails` to ``method`` to change it.
+
+        Returns:
+            What ``method`` returned, or an object of the same shape.
+        """
+        return method(request_or_iterator, call_details)
+
+    def on_unary_unary(
+        self,
+        method: ClientUnaryUnaryContinuation[RequestT, ResponseT],
+        request: RequestT,
+        call_details: grpc.ClientCallDetails,
+        /,
+    ) -> CallFuture[ResponseT]:
+        """Intercept a unary-unary call: return ``method(request, call_details)`` or the like."""
+        return cast(
+            "CallFuture[ResponseT]",
+            self.intercept(cast("ClientContinuation[RequestT, ResponseT]", method), request, call_details),
+        )
+
+    def on_unary_stream(
+        self,
+        method: ClientUnaryStreamContinuation[RequestT, ResponseT],
+        request: RequestT,
+        call_details: grpc.ClientCallDetails,
+        /,
+    ) -> CallIterator[ResponseT]:
+        """Intercept a unary-stream call: return ``method(request, call_details)`` or the like."""
+        return cast(
+            "CallIterator[ResponseT]",
+            self.intercept(cast("ClientContinuation[RequestT, ResponseT]", method), request, call_details),
+        )
+
+    def on_stream_unary(
+        self,
+        method: ClientStreamUnaryContinuation[RequestT, ResponseT],
+        request_iterator: Iterator[RequestT],
+        call_details: grpc.ClientCallDetails,
+        /,
+    ) -> CallFuture[ResponseT]:
+        """Intercept a stream-unary call: return ``method(request_iterator, call_details)``."""
+        return cast(
+            "CallFuture[ResponseT]",
+            self.intercept(cast("ClientContinuation[RequestT, ResponseT]", method), request_iterator, call_details),
+        )
+
+    def on_stream_stream(
+        self,
+        method: ClientStreamStreamContinuation[RequestT, ResponseT],
+        request_iterator: Iterator[RequestT],
+        call_details: grpc.ClientCallDetails,
+        /,
+    ) -> CallIterator[ResponseT]:
+        """Intercept a stream-stream call: return ``method(request_iterator, call_details)``."""
+        return cast(
+            "CallIterator[ResponseT]",
+            self.intercept(cast("ClientContinuation[RequestT, ResponseT]", method), request_iterator, call_details),
+        )
+
+    def _grpc_interceptor_kind_hooks(self) -> _KindHooks:
+        hooks = self._grpc_interceptor_hooks
+        if hooks is None:
+            hooks = self._grpc_interceptor_hooks = _KindHooks(self, ClientInterceptor)
+        return hooks
+
+    def intercept_unary_unary(self, continuation: Any, client_call_details: grpc.ClientCallDetails, request: Any) -> Any:
+        """Implement :class:`grpc.UnaryUnaryClientInterceptor`; not part of this class's API."""
+        return self._grpc_interceptor_kind_hooks().unary_unary(_swap(continuation), request, client_call_details)
+
+    def intercept_unary_stream(self, continuation: Any, client_call_details: grpc.ClientCallDetails, request: Any) -> Any:
+        """Implement :class:`grpc.UnaryStreamClientInterceptor`; not part of this class's API."""
+        return self._grpc_interceptor_kind_hooks().unary_stream(_swap(continuation), request, client_call_details)
+
+    def intercept_stream_unary(
+        self, continuation: Any, client_call_details: grpc.ClientCallDetails, request_iterator: Any
+    ) -> Any:
+        """Implement :class:`grpc.StreamUnaryClientInterceptor`; not part of this class's API."""
+        return self._grpc_interceptor_kind_hooks().stream_unary(
+            _swap(continuation), request_iterator, client_call_details
+        )
+
+    def intercept_stream_stream(
+        self, continuation: Any, client_call_details: grpc.ClientCallDetails, request_iterator: Any
+    ) -> Any:
+        """Implement :class:`grpc.StreamStreamClientInterceptor`; not part of this class's API."""
+        return self._grpc_interceptor_kind_hooks().stream_stream(
+            _swap(continuation), request_iterator, client_call_details
+        )
+
+
+class AsyncClientInterceptor(Generic[RequestT, ResponseT]):
+    """Base class for interceptors of a grpc.aio channel.
+
+    The async twin of :class:`ClientInterceptor`; all hooks are ``async def``. The
+    continuation is a coroutine: ``call = await method(request, call_details)``
+    starts the RPC; ``await call`` gives the response (or raises
+    :class:`grpc.aio.AioRpcError`), ``async for`` over it gives a stream's responses,
+    and ``await call.code()`` its status. A hook returns the call, or the response
+    itself (for a streaming response, an async iterator of responses).
+
+    grpc.aio registers an interceptor object for one kind only, so install it with
+    :func:`aio_channel_interceptors`::
+
+        channel = grpc.aio.insecure_channel(target, interceptors=aio_channel_interceptors(Auth()))
+
+    Hooks receive a :class:`ClientCallDetails` with ``method`` as ``str``.
+    """
+
+    _grpc_interceptor_hooks: _KindHooks | None = None
+
+    def __init_subclass__(cls, /, abstract: bool = False, **kwargs: Any) -> None:
+        """Refuse a subclass that overrides no hook, unless it says ``abstract=True``."""
+        super().__init_subclass__(**kwargs)
+        check_overrides(cls, AsyncClientInterceptor, abstract)
+
+    async def intercept(
+        self,
+        method: Callable[[Any, grpc.ClientCallDetails], Awaitable[grpc.aio.Call]],
+        request_or_iterator: RequestT | AsyncIterable[RequestT] | Iterable[RequestT],
+        call_details: ClientCallDetails,
+        /,
+    ) -> ResponseT | AsyncIterator[ResponseT] | grpc.aio.Call:
+        """Intercept a call of any kind; override this or the typed hooks.
+
+        Args:
+            method: The continuation; ``await`` it for the call.
+            request_or_iterator: The request, or the request iterator of a streaming
+                request.
+            call_details: What the RPC is; pass a changed copy to ``method``.
+
+        Returns:
+            The call ``method`` gave, or the response(s).
+        """
+        return await method(request_or_iterator, call_details)
+
+    async def on_unary_unary(
+        self,
+        method: AsyncClientUnaryUnaryContinuation[RequestT, ResponseT],
+        request: RequestT,
+        call_details: ClientCallDetails,
+        /,
+    ) -> ResponseT | grpc.aio.UnaryUnaryCall[Any, ResponseT]:
+        """Intercept a unary-unary call: ``return await method(request, call_details)``, or a response."""
+        return cast("ResponseT", await self.intercept(method, request, call_details))
+
+    async def on_unary_stream(
+        self,
+        method: AsyncClientUnaryStreamContinuation[RequestT, ResponseT],
+        request: RequestT,
+        call_details: ClientCallDetails,
+        /,
+    ) -> AsyncIterator[ResponseT] | grpc.aio.UnaryStreamCall[Any, ResponseT]:
+        """Intercept a unary-stream call: return the call, or an async iterator of responses."""
+        return cast("AsyncIterator[ResponseT]", await self.intercept(method, request, call_details))
+
+    async def on_stream_unary(
+        self,
+        method: AsyncClientStreamUnaryContinuation[RequestT, ResponseT],
+        request_iterator: AsyncIterable[RequestT] | Iterable[RequestT],
+        call_details: ClientCallDetails,
+        /,
+    ) -> ResponseT | grpc.aio.StreamUnaryCall[Any, ResponseT]:
+        """Intercept a stream-unary call: ``return await method(request_iterator, call_details)``."""
+        return cast("ResponseT", await self.intercept(method, request_iterator, call_details))
+
+    async def on_stream_stream(
+        self,
+        method: AsyncClientStreamStreamContinuation[RequestT, ResponseT],
+        request_iterator: AsyncIterable[RequestT] | Iterable[RequestT],
+        call_details: ClientCallDetails,
+        /,
+    ) -> AsyncIterator[ResponseT] | grpc.aio.StreamStreamCall[Any, ResponseT]:
+        """Intercept a stream-stream call: return the call, or an async iterator of responses."""
+        return cast("AsyncIterator[ResponseT]", await self.intercept(method, request_iterator, call_details))
+
+    def _grpc_interceptor_kind_hooks(self) -> _KindHooks:
+        hooks = self._grpc_interceptor_hooks
+        if hooks is None:
+            hooks = self._grpc_interceptor_hooks = _KindHooks(self, AsyncClientInterceptor)
+        return hooks
+
+
+def _details_for_hooks(details: grpc.aio.ClientCallDetails) -> ClientCallDetails:
+    """Turn grpc.aio's details (bytes method, five fields, Metadata) into ours."""
+    method: str | bytes = details.method
+    if isinstance(method, bytes):
+        method = method.decode()
+    metadata = None if details.metadata is None else tuple(details.metadata)
+    return ClientCallDetails(method, details.timeout, metadata, details.credentials, details.wait_for_ready, None)
+
+
+def _details_for_grpc(details: grpc.ClientCallDetails) -> grpc.aio.ClientCallDetails:
+    """Turn details a hook passed on back into what grpc.aio's channel takes."""
+    if isinstance(details, grpc.aio.ClientCallDetails):
+        return details
+    method: str | bytes = details.method
+    metadata = details.metadata
+    aio_metadata = None if metadata is None else grpc.aio.Metadata(*metadata)
+    return grpc.aio.ClientCallDetails(
+        method.encode() if isinstance(method, str) else method,
+        details.timeout,
+        aio_metadata,
+        details.credentials,
+        details.wait_for_ready,
+    )
+
+
+def _aio_continuation(continuation: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    def method(request_or_iterator: Any, call_details: grpc.ClientCallDetails) -> Any:
+        return continuation(_details_for_grpc(call_details), request_or_iterator)
+
+    return method
+
+
+class _AioUnaryUnary(grpc.aio.UnaryUnaryClientInterceptor):
+    __slots__ = ("_hooks",)
+
+    def __init__(self, hooks: _KindHooks) -> None:
+        self._hooks = hooks
+
+    async def intercept_unary_unary(self, continuation: Any, client_call_details: Any, request: Any) -> Any:
+        return await self._hooks.unary_unary(
+            _aio_continuation(continuation), request, _details_for_hooks(client_call_details)
+        )
+
+
+class _AioUnaryStream(grpc.aio.UnaryStreamClientInterceptor):
+    __slots__ = ("_hooks",)
+
+    def __init__(self, hooks: _KindHooks) -> None:
+        self._hooks = hooks
+
+    async def intercept_unary_stream(self, continuation: Any, client_call_details: Any, request: Any) -> Any:
+        return await self._hooks.unary_stream(
+            _aio_continuation(continuation), request, _details_for_hooks(client_call_details)
+        )
+
+
+class _AioStreamUnary(grpc.aio.StreamUnaryClientInterceptor):
+    __slots__ = ("_hooks",)
+
+    def __init__(self, hooks: _KindHooks) -> None:
+        self._hooks = hooks
+
+    async def intercept_stream_unary(self, continuation: Any, client_call_details: Any, request_iterator: Any) -> Any:
+        return await self._hooks.stream_unary(
+            _aio_continuation(continuation), request_iterator, _details_for_hooks(client_call_details)
+        )
+
+
+class _AioStreamStream(grpc.aio.StreamStreamClientInterceptor):
+    __slots__ = ("_hooks",)
+
+    def __init__(self, hooks: _KindHooks) -> None:
+        self._hooks = hooks
+
+    async def intercept_stream_stream(self, continuation: Any, client_call_details: Any, request_iterator: Any) -> Any:
+        return await self._hooks.stream_stream(
+            _aio_continuation(continuation), request_iterator, _details_for_hooks(client_call_details)
+        )
+
+
+def aio_channel_interceptors(*interceptors: AsyncClientInterceptor[Any, Any]) -> list[grpc.aio.ClientInterceptor]:
+    """Return what to pass as ``interceptors=`` to a grpc.aio channel, for all four RPC kinds.
+
+    grpc.aio registers an interceptor object for one kind only (the first it
+    implements), so each :class:`AsyncClientInterceptor` becomes four objects, one
+    per kind. The order of ``interceptors`` is the order of the chain: the first
+    one sees the call first.
+
+    Args:
+        *interceptors: The async client interceptors, outermost first.
+
+    Returns:
+        The list for ``grpc.aio.insecure_channel(..., interceptors=...)`` or
+        ``grpc.aio.secure_channel(...)``.
+
+    Raises:
+        TypeError: If one of them is not an :class:`AsyncClientInterceptor` (a sync
+            :class:`ClientInterceptor`, say, which belongs on ``grpc.intercept_channel``).
+    """
+    installed: list[grpc.aio.ClientInterceptor] = []
+    for interceptor in interceptors:
+        if not isinstance(interceptor, AsyncClientInterceptor):
+            hint = (
+                "; a sync ClientInterceptor goes on grpc.intercept_channel(channel, interceptor)"
+                if isinstance(interceptor, ClientInterceptor)
+                else ""
+            )
+            raise TypeError(
+                f"aio_channel_interceptors takes AsyncClientInterceptor objects, got "
+                f"{type(interceptor).__name__}{hint}"
+            )
+        hooks = interceptor._grpc_interceptor_kind_hooks()
+        installed += [_AioUnaryUnary(hooks), _AioUnaryStream(hooks), _AioStreamUnary(hooks), _AioStreamStream(hooks)]
+    return installed

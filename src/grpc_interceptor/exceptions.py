@@ -1,0 +1,292 @@
+"""Exceptions that carry a gRPC status code, for :class:`ExceptionToStatusInterceptor`.
+
+Raise one of these anywhere in a service and the status interceptor turns it into
+that status and details on the RPC. Each class stands for one non-OK code of
+https://grpc.github.io/grpc/core/md_doc_statuscodes.html, which is the source of
+truth on what the codes mean.
+"""
+
+from __future__ import annotations
+
+
+from grpc import StatusCode
+
+__all__ = [
+    "Aborted",
+    "AlreadyExists",
+    "Cancelled",
+    "DataLoss",
+    "DeadlineExceeded",
+    "FailedPrecondition",
+    "GrpcException",
+    "Internal",
+    "InvalidArgument",
+    "NotFound",
+    "OutOfRange",
+    "PermissionDenied",
+    "ResourceExhausted",
+    "Unauthenticated",
+    "Unavailable",
+    "Unimplemented",
+    "Unknown",
+    "exception_class_for",
+]
+
+
+class GrpcException(Exception):
+    """Base class of the exceptions that stand for a gRPC status.
+
+    Raise a subclass (``NotFound``, ``InvalidArgument``, ...) rather than this class;
+    use this class itself only for a status code that has no subclass.
+
+    Attributes:
+        status_code: The :class:`grpc.StatusCode`; never ``OK``, since gRPC raises no
+            error on the client for an ``OK`` status.
+        details: A human-readable sentence about the error, sent to the client.
+
+    Args:
+        details: If not ``None``, replaces the class's default details.
+        status_code: If not ``None``, replaces the class's status code.
+
+    Raises:
+        TypeError: If ``details`` is not a ``str`` or ``status_code`` is not a
+            :class:`grpc.StatusCode`.
+        ValueError: If ``status_code`` is ``StatusCode.OK``.
+    """
+
+    # Class-level defaults, so that a user subclass that skips super().__init__()
+    # still has both attributes.
+    status_code: StatusCode = StatusCode.UNKNOWN
+    details: str = "Unknown exception occurred"
+
+    def __init__(self, details: str | None = None, status_code: StatusCode | None = None) -> None:
+        if details is not None:
+            if not isinstance(details, str):
+                raise TypeError(
+                    f"{type(self).__name__}: details must be a str, got {type(details).__name__} {details!r}"
+                )
+            self.details = details
+        if status_code is not None:
+            if not isinstance(status_code, StatusCode):
+                raise TypeError(
+                    f"{type(self).__name__}: status_code must be a grpc.StatusCode, "
+                    f"got {type(status_code).__name__} {status_code!r}"
+                )
+            if status_code is StatusCode.OK:
+                raise ValueError(
+                    f"{type(self).__name__}: status_code cannot be OK: gRPC raises no error "
+                    "on the client for an OK status"
+                )
+            self.status_code = status_code
+        super().__init__(self.details)
+
+    @property
+    def status_string(self) -> str:
+        """Return the name of the status code.
+
+        Example:
+            >>> GrpcException(status_code=StatusCode.NOT_FOUND).status_string
+            'NOT_FOUND'
+        """
+        return self.status_code.name
+
+    def __str__(self) -> str:
+        return self.details
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status_code={self.status_string}, details={self.details!r})"
+
+
+class Aborted(GrpcException):
+    """ABORTED: the operation was aborted, typically by a concurrency conflict.
+
+    For example a failed sequencer check or an aborted transaction; the client may
+    retry at a higher level (restart the read-modify-write sequence).
+    """
+
+    status_code = StatusCode.ABORTED
+    details = "The operation was aborted"
+
+
+class AlreadyExists(GrpcException):
+    """ALREADY_EXISTS: what the client tried to create exists already."""
+
+    status_code = StatusCode.ALREADY_EXISTS
+    details = "The entity attempted to be created already exists"
+
+
+class Cancelled(GrpcException):
+    """CANCELLED: the operation was cancelled, usually by the caller."""
+
+    status_code = StatusCode.CANCELLED
+    details = "The operation was cancelled"
+
+
+class DataLoss(GrpcException):
+    """DATA_LOSS: data was lost or corrupted beyond recovery."""
+
+    status_code = StatusCode.DATA_LOSS
+    details = "There was unrecoverable data loss or corruption"
+
+
+class DeadlineExceeded(GrpcException):
+    """DEADLINE_EXCEEDED: the deadline passed before the operation finished.
+
+    An operation that changes state may have completed all the same: the success
+    reply may simply have arrived too late.
+    """
+
+    status_code = StatusCode.DEADLINE_EXCEEDED
+    details = "Deadline expired before operation could complete"
+
+
+class FailedPrecondition(GrpcException):
+    """FAILED_PRECONDITION: the system is not in a state in which the operation can run.
+
+    For example deleting a directory that is not empty. Prefer UNAVAILABLE when the
+    client may simply retry the call, ABORTED when it should retry a larger sequence,
+    and FAILED_PRECONDITION when it should not retry until the state has been fixed.
+    """
+
+    status_code = StatusCode.FAILED_PRECONDITION
+    details = "The operation was rejected because the system is not in a state required for the operation's execution"
+
+
+class Internal(GrpcException):
+    """INTERNAL: an invariant of the system is broken; reserved for serious errors."""
+
+    status_code = StatusCode.INTERNAL
+    details = "Internal error"
+
+
+class InvalidArgument(GrpcException):
+    """INVALID_ARGUMENT: the client sent an argument that is wrong whatever the state.
+
+    For example a malformed file name. Compare FAILED_PRECONDITION, which depends on
+    the state of the system.
+    """
+
+    status_code = StatusCode.INVALID_ARGUMENT
+    details = "The client specified an invalid argument"
+
+
+class NotFound(GrpcException):
+    """NOT_FOUND: a requested entity, such as a file, does not exist.
+
+    It may also hide a refusal that applies to a whole class of users (for example a
+    feature not yet rolled out to them); a refusal that depends on the particular
+    user is PERMISSION_DENIED.
+    """
+
+    status_code = StatusCode.NOT_FOUND
+    details = "Some requested entity was not found"
+
+
+class OutOfRange(GrpcException):
+    """OUT_OF_RANGE: the operation went past the valid range, e.g. read past end of file.
+
+    Unlike INVALID_ARGUMENT, it may succeed once the state changes; a client that
+    iterates through a space can look for it to know it is done.
+    """
+
+    status_code = StatusCode.OUT_OF_RANGE
+    details = "The operation was attempted past the valid range"
+
+
+class PermissionDenied(GrpcException):
+    """PERMISSION_DENIED: the caller is known but may not run this operation.
+
+    Use UNAUTHENTICATED when the caller cannot be identified, and RESOURCE_EXHAUSTED
+    when a quota or resource has run out.
+    """
+
+    status_code = StatusCode.PERMISSION_DENIED
+    details = "The caller does not have permission to execute the specified operation"
+
+
+class ResourceExhausted(GrpcException):
+    """RESOURCE_EXHAUSTED: a resource ran out, such as a per-user quota or disk space."""
+
+    status_code = StatusCode.RESOURCE_EXHAUSTED
+    details = "Some resource has been exhausted"
+
+
+class Unauthenticated(GrpcException):
+    """UNAUTHENTICATED: the request lacks valid credentials for the operation."""
+
+    status_code = StatusCode.UNAUTHENTICATED
+    details = "The request does not have valid authentication credentials for the operation"
+
+
+class Unavailable(GrpcException):
+    """UNAVAILABLE: the service cannot be reached now; usually transient.
+
+    Retrying with a backoff may succeed, but a retry is not always safe for an
+    operation that is not idempotent.
+    """
+
+    status_code = StatusCode.UNAVAILABLE
+    details = "The service is currently unavailable"
+
+
+class Unimplemented(GrpcException):
+    """UNIMPLEMENTED: this service does not implement, support or enable the operation."""
+
+    status_code = StatusCode.UNIMPLEMENTED
+    details = "The operation is not implemented or is not supported/enabled in this service"
+
+
+class Unknown(GrpcException):
+    """UNKNOWN: an error that fits no other code.
+
+    For example a status from another error space, or an error from an API that
+    does not say enough about it.
+    """
+
+    status_code = StatusCode.UNKNOWN
+    details = "Unknown exception occurred"
+
+
+_CLASS_FOR_CODE: dict[StatusCode, type[GrpcException]] = {
+    cls.status_code: cls
+    for cls in (
+        Aborted,
+        AlreadyExists,
+        Cancelled,
+        DataLoss,
+        DeadlineExceeded,
+        FailedPrecondition,
+        Internal,
+        InvalidArgument,
+        NotFound,
+        OutOfRange,
+        PermissionDenied,
+        ResourceExhausted,
+        Unauthenticated,
+        Unavailable,
+        Unimplemented,
+        Unknown,
+    )
+}
+
+
+def exception_class_for(status_code: StatusCode) -> type[GrpcException]:
+    """Return the exception class that stands for a status code.
+
+    Args:
+        status_code: Any code but ``OK``.
+
+    Returns:
+        The subclass of :class:`GrpcException` for that code (``GrpcException`` itself
+        for a code that has no subclass).
+
+    Raises:
+        ValueError: If ``status_code`` is ``OK``, which is not an error.
+
+    Example:
+        >>> exception_class_for(StatusCode.NOT_FOUND).__name__
+        'NotFound'
+    """
+    if status_code is StatusCode.OK:
+        raise ValueError("exception_class_for: OK is not an error status")
+    return _CLASS_FOR_CODE.get(status_code, GrpcException)

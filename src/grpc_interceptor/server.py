@@ -1,0 +1,407 @@
+"""Base classes for server-side interceptors, sync and grpc.aio, and method names.
+
+Subclass :class:`ServerInterceptor` (for ``grpc.server``) or
+:class:`AsyncServerInterceptor` (for ``grpc.aio.server``) and override either the
+catch-all ``intercept`` hook, as with grpc-interceptor 0.15.4, or one typed hook per
+RPC kind (``on_unary_unary``, ``on_unary_stream``, ``on_stream_unary``,
+``on_stream_stream``). Where a class overrides both, the one defined further down
+the class hierarchy wins for that kind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, cast
+
+import grpc
+import grpc.aio
+
+from grpc_interceptor import _aio
+from grpc_interceptor._handlers import HandlerCache, behavior_of, rebuild_handler, wrapped_for
+from grpc_interceptor._hooks import HOOK_FOR_KIND, check_overrides, pick_hook
+from grpc_interceptor._matching import applies_to
+from grpc_interceptor.protocols import (
+    AsyncServerContinuation,
+    AsyncStreamStreamContinuation,
+    AsyncStreamUnaryContinuation,
+    AsyncUnaryStreamContinuation,
+    AsyncUnaryUnaryContinuation,
+    RequestT,
+    ResponseT,
+    ServerContinuation,
+    StreamStreamContinuation,
+    StreamUnaryContinuation,
+    UnaryStreamContinuation,
+    UnaryUnaryContinuation,
+)
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeAlias
+
+    _Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
+
+__all__ = ["AsyncServerInterceptor", "MethodName", "ServerInterceptor", "parse_method_name"]
+
+
+@dataclass(frozen=True)
+class MethodName:
+    """A gRPC method name taken apart: ``/package.Service/Method``.
+
+    It is a record: two equal names compare equal and hash alike.
+
+    Attributes:
+        package: The proto package (``package foo.bar;``), or ``""`` for a proto
+            without one.
+        service: The service name (``service SearchService { ... }``).
+        method: The method name (``rpc Search(...) returns (...);``).
+    """
+
+    package: str
+    service: str
+    method: str
+
+    @property
+    def fully_qualified_service(self) -> str:
+        """Return the service name prefixed with the package.
+
+        Example:
+            >>> MethodName("foo.bar", "SearchService", "Search").fully_qualified_service
+            'foo.bar.SearchService'
+            >>> MethodName("", "SearchService", "Search").fully_qualified_service
+            'SearchService'
+        """
+        return f"{self.package}.{self.service}" if self.package else self.service
+
+
+def parse_method_name(method_name: str) -> MethodName:
+    """Take a method name apart into package, service and method.
+
+    Args:
+        method_name: A name of the form ``/foo.bar.SearchService/Search``, as hooks
+            receive it. The package may be absent (``/SearchService/Search``).
+
+    Returns:
+        The :class:`MethodName`.
+
+    Raises:
+        TypeError: If ``method_name`` is not a ``str``.
+        ValueError: If ``method_name`` is not of that form; the message quotes it.
+
+    Example:
+        >>> parse_method_name("/foo.bar.SearchService/Search")
+        MethodName(package='foo.bar', service='SearchService', method='Search')
+    """
+    if not isinstance(method_name, str):
+        raise TypeError(f"parse_method_name: expected a str, got {type(method_name).__name__} {method_name!r}")
+    _, _, rest = method_name.partition("/")
+    service_path, _, method = rest.partition("/")
+    package, _, service = service_path.rpartition(".")
+    parsed = MethodName(package, service, method)
+    # Valid exactly when the parts put back together give the input again, with a
+    # service and a method that are not empty and contain no "/".
+    if not service or not method or "/" in method or f"/{parsed.fully_qualified_service}/{method}" != method_name:
+        raise ValueError(
+            f"not a gRPC method name: {method_name!r} (expected '/package.Service/Method' or '/Service/Method')"
+        )
+    return parsed
+
+
+class ServerInterceptor(grpc.ServerInterceptor, Generic[RequestT, ResponseT]):
+    """Base class for interceptors of a sync ``grpc.server``.
+
+    Override the catch-all :meth:`intercept` (every RPC kind, as in 0.15.4) or the
+    typed hook of each kind you care about; kinds whose hook you do not override
+    go to :meth:`intercept`, which by default passes the RPC on unchanged.
+
+    Parametrise the class with the message types of the service it is for,
+    ``ServerInterceptor[SearchRequest, SearchResponse]``, and the type checker knows
+    what the hooks receive and return; such an interceptor is applied only to the
+    methods whose messages are of those types (see the README, "Typed interceptors
+    are per service"). Unparametrised, it intercepts every method.
+
+    Example:
+        >>> class Log(ServerInterceptor):
+        ...     def intercept(self, method, request_or_iterator, context, method_name):
+        ...         print("calling", method_name)
+        ...         return method(request_or_iterator, context)
+    """
+
+    # Created on first use, not in __init__: subclasses may skip super().__init__().
+    _grpc_interceptor_handlers: HandlerCache | None = None
+
+    def __init_subclass__(cls, /, abstract: bool = False, **kwargs: Any) -> None:
+        """Refuse a subclass that overrides no hook, unless it says ``abstract=True``."""
+        super().__init_subclass__(**kwargs)
+        check_overrides(cls, ServerInterceptor, abstract)
+
+    def intercept(
+        self,
+        method: ServerContinuation[RequestT, ResponseT],
+        request_or_iterator: RequestT | Iterator[RequestT],
+        context: grpc.ServicerContext,
+        method_name: str,
+        /,
+    ) -> ResponseT | Iterator[ResponseT]:
+        """Intercept an RPC of any kind; override this or the typed hooks.
+
+        Call ``method(request_or_iterator, context)`` to go on with the RPC (the next
+        interceptor, or the method implementation); return its result, changed or
+        not. For a streaming response, ``method`` returns a generator that runs
+        nothing until iterated: iterate it inside a generator of your own to see the
+        responses or the exceptions they raise.
+
+        Args:
+            method: The continuation.
+            request_or_iterator: The request message, or an iterator of request
+                messages for a streaming request.
+            context: The servicer context grpc passes to the service.
+            method_name: The method, ``/package.Service/Method``
+                (see :func:`parse_method_name`).
+
+        Returns:
+            The response message, or an iterator of response messages for a
+            streaming response.
+        """
+        return method(request_or_iterator, context)
+
+    def on_unary_unary(
+        self,
+        method: UnaryUnaryContinuation[RequestT, ResponseT],
+        request: RequestT,
+        context: grpc.ServicerContext,
+        method_name: str,
+        /,
+    ) -> ResponseT:
+        """Intercept a unary-unary RPC: return ``method(request, context)`` or your own response."""
+        return cast("ResponseT", self.intercept(cast("ServerContinuation[RequestT, ResponseT]", method), request, context, method_name))
+
+    def on_unary_stream(
+        self,
+        method: UnaryStreamContinuation[RequestT, ResponseT],
+        request: RequestT,
+        context: grpc.ServicerContext,
+        method_name: str,
+        /,
+    ) -> Iterator[ResponseT]:
+        """Intercept a unary-stream RPC: return an iterator of responses (e.g. be a generator)."""
+        return cast(
+            "Iterator[ResponseT]",
+            self.intercept(cast("ServerContinuation[RequestT, ResponseT]", method), request, context, method_name),
+        )
+
+    def on_stream_unary(
+        self,
+        method: StreamUnaryContinuation[RequestT, ResponseT],
+        request_iterator: Iterator[RequestT],
+        context: grpc.ServicerContext,
+        method_name: str,
+        /,
+    ) -> ResponseT:
+        """Intercept a stream-unary RPC: return ``method(request_iterator, context)`` or your own."""
+        return cast(
+            "ResponseT",
+            self.intercept(cast("ServerContinuation[RequestT, ResponseT]", method), request_iterator, context, method_name),
+        )
+
+    def on_stream_stream(
+        self,
+        method: StreamStreamContinuation[RequestT, ResponseT],
+        request_iterator: Iterator[RequestT],
+        context: grpc.ServicerContext,
+        method_name: str,
+        /,
+    ) -> Iterator[ResponseT]:
+        """Intercept a stream-stream RPC: return an iterator of responses (e.g. be a generator)."""
+        return cast(
+            "Iterator[ResponseT]",
+            self.intercept(cast("ServerContinuation[RequestT, ResponseT]", method), request_iterator, context, method_name),
+        )
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], _Handler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> _Handler | None:
+        """Implement :class:`grpc.ServerInterceptor`; not part of this class's API.
+
+        grpc calls it on every RPC. It returns a handler that runs this interceptor
+        around the method, built the first time the method is seen and reused after.
+        A method the server does not implement passes through as ``None``.
+        """
+        handler = continuation(handler_call_details)
+        if handler is None:
+            return None
+        method = handler_call_details.method
+        cache = self._grpc_interceptor_handlers
+        if cache is None:
+            cache = self._grpc_interceptor_handlers = HandlerCache()
+        return wrapped_for(cache, handler, method, self._grpc_interceptor_wrap)
+
+    def _grpc_interceptor_wrap(self, handler: _Handler, method_name: str) -> _Handler:
+        if not applies_to(self, ServerInterceptor, handler, method_name):
+            return handler
+        hook, _ = pick_hook(self, ServerInterceptor, HOOK_FOR_KIND[handler.request_streaming, handler.response_streaming])
+        step = behavior_of(handler)
+
+        def behavior(request_or_iterator: Any, context: grpc.ServicerContext) -> Any:
+            return hook(step, request_or_iterator, context, method_name)
+
+        return rebuild_handler(handler, behavior)
+
+
+class AsyncServerInterceptor(grpc.aio.ServerInterceptor, Generic[RequestT, ResponseT]):
+    """Base class for interceptors of a ``grpc.aio.server``.
+
+    The async twin of :class:`ServerInterceptor`: override the catch-all
+    :meth:`intercept` or the typed hooks. Unary hooks are ``async def`` and return
+    the response; streaming hooks return an async iterator, so write them as
+    ``async def`` + ``yield``.
+
+    Handlers may use any style grpc.aio allows: ``async def`` + ``return``,
+    ``async def`` + ``yield``, or the read/write API (``await context.read()`` /
+    ``await context.write()``). Hooks see every request and response in every
+    style: a write-style handler's messages arrive through the iterator the
+    continuation returns, and ``context.read()`` takes from the request iterator the
+    hook passed on.
+    """
+
+    _grpc_interceptor_handlers: HandlerCache | None = None
+
+    def __init_subclass__(cls, /, abstract: bool = False, **kwargs: Any) -> None:
+        """Refuse a subclass that overrides no hook, unless it says ``abstract=True``."""
+        super().__init_subclass__(**kwargs)
+        check_overrides(cls, AsyncServerInterceptor, abstract)
+
+    def intercept(
+        self,
+        method: AsyncServerContinuation[RequestT, ResponseT],
+        request_or_iterator: RequestT | AsyncIterator[RequestT],
+        context: grpc.aio.ServicerContext[RequestT, ResponseT],
+        method_name: str,
+        /,
+    ) -> Awaitable[ResponseT | AsyncIterator[ResponseT]] | AsyncIterator[ResponseT]:
+        """Intercept an RPC of any kind; override this or the typed hooks.
+
+        Override it with ``async def`` + ``return`` or ``async def`` + ``yield``.
+        ``method(request_or_iterator, context)`` returns an awaitable for a unary
+        response and an async iterator for a streaming one (do not await that: test
+        ``hasattr(result, "__aiter__")``).
+
+        Args:
+            method: The continuation.
+            request_or_iterator: The request message, or an async iterator of request
+                messages for a streaming request.
+            context: The grpc.aio servicer context.
+            method_name: The method, ``/package.Service/Method``.
+
+        Returns:
+            An awaitable of the response (or of an async iterator of responses), or
+            an async iterator of responses.
+        """
+        return method(request_or_iterator, context)
+
+    async def on_unary_unary(
+        self,
+        method: AsyncUnaryUnaryContinuation[RequestT, ResponseT],
+        request: RequestT,
+        context: grpc.aio.ServicerContext[RequestT, ResponseT],
+        method_name: str,
+        /,
+    ) -> ResponseT:
+        """Intercept a unary-unary RPC: ``return await method(request, context)``, or your own."""
+        result = self.intercept(cast("AsyncServerContinuation[RequestT, ResponseT]", method), request, context, method_name)
+        return cast("ResponseT", await cast("Awaitable[ResponseT]", result))
+
+    def on_unary_stream(
+        self,
+        method: AsyncUnaryStreamContinuation[RequestT, ResponseT],
+        request: RequestT,
+        context: grpc.aio.ServicerContext[RequestT, ResponseT],
+        method_name: str,
+        /,
+    ) -> AsyncIterator[ResponseT]:
+        """Intercept a unary-stream RPC; override with ``async def`` + ``yield``."""
+        return _aio.responses_of(
+            self.intercept(cast("AsyncServerContinuation[RequestT, ResponseT]", method), request, context, method_name)
+        )
+
+    async def on_stream_unary(
+        self,
+        method: AsyncStreamUnaryContinuation[RequestT, ResponseT],
+        request_iterator: AsyncIterator[RequestT],
+        context: grpc.aio.ServicerContext[RequestT, ResponseT],
+        method_name: str,
+        /,
+    ) -> ResponseT:
+        """Intercept a stream-unary RPC: ``return await method(request_iterator, context)``."""
+        result = self.intercept(
+            cast("AsyncServerContinuation[RequestT, ResponseT]", method), request_iterator, context, method_name
+        )
+        return cast("ResponseT", await cast("Awaitable[ResponseT]", result))
+
+    def on_stream_stream(
+        self,
+        method: AsyncStreamStreamContinuation[RequestT, ResponseT],
+        request_iterator: AsyncIterator[RequestT],
+        context: grpc.aio.ServicerContext[RequestT, ResponseT],
+        method_name: str,
+        /,
+    ) -> AsyncIterator[ResponseT]:
+        """Intercept a stream-stream RPC; override with ``async def`` + ``yield``."""
+        return _aio.responses_of(
+            self.intercept(
+                cast("AsyncServerContinuation[RequestT, ResponseT]", method), request_iterator, context, method_name
+            )
+        )
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[_Handler | None]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Coroutine[Any, Any, _Handler | None]:
+        """Implement :class:`grpc.aio.ServerInterceptor`; not part of this class's API.
+
+        Raises:
+            TypeError: On a sync ``grpc.server``, which cannot run an async
+                interceptor (grpc logs it, and the client gets UNKNOWN).
+        """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            raise TypeError(
+                f"{type(self).__name__} is an AsyncServerInterceptor, which runs only on a "
+                "grpc.aio.server(); this RPC came through a sync grpc.server(). Serve with "
+                f"grpc.aio.server(interceptors=[...]), or derive {type(self).__name__} from "
+                "grpc_interceptor.ServerInterceptor instead."
+            ) from None
+        return self._grpc_interceptor_service(continuation, handler_call_details)
+
+    async def _grpc_interceptor_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[_Handler | None]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> _Handler | None:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return None
+        method = handler_call_details.method
+        cache = self._grpc_interceptor_handlers
+        if cache is None:
+            cache = self._grpc_interceptor_handlers = HandlerCache()
+        return wrapped_for(cache, handler, method, self._grpc_interceptor_wrap)
+
+    def _grpc_interceptor_wrap(self, handler: _Handler, method_name: str) -> _Handler:
+        if not applies_to(self, AsyncServerInterceptor, handler, method_name):
+            return handler
+        streaming_request, streaming_response = handler.request_streaming, handler.response_streaming
+        hook, catch_all = pick_hook(self, AsyncServerInterceptor, HOOK_FOR_KIND[streaming_request, streaming_response])
+        original = behavior_of(handler)
+        if not streaming_response:
+            behavior = _aio.unary_response_behavior(hook, _aio.unary_step(original, streaming_request), method_name)
+        elif catch_all:
+            behavior = _aio.catch_all_stream_behavior(hook, _aio.stream_step(original, streaming_request), method_name)
+        else:
+            behavior = _aio.stream_response_behavior(hook, _aio.stream_step(original, streaming_request), method_name)
+        return rebuild_handler(handler, behavior)

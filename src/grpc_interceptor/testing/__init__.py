@@ -1,0 +1,47 @@
+"""A framework for testing interceptors against real gRPC servers.
+
+Needs the ``testing`` extra (``pip install grpc-interceptor[testing]``), for protobuf.
+
+Example:
+    >>> from grpc_interceptor import ExceptionToStatusInterceptor
+    >>> from grpc_interceptor.exceptions import NotFound
+    >>> special_cases = {"error": raises(NotFound("no such thing"))}
+    >>> with dummy_client(special_cases, [ExceptionToStatusInterceptor()]) as client:
+    ...     print(client.Execute(DummyRequest(input="foo")).output)
+    ...     try:
+    ...         client.Execute(DummyRequest(input="error"))
+    ...     except grpc.RpcError as e:
+    ...         print(e.code(), e.details())
+    foo
+    StatusCode.NOT_FOUND no such thing
+"""
+
+import grpc
+
+from grpc_interceptor.testing.dummy_client import AsyncDummyService as AsyncDummyService
+from grpc_interceptor.testing.dummy_client import AsyncReadWriteDummyService as AsyncReadWriteDummyService
+from grpc_interceptor.testing.dummy_client import ChannelContext as ChannelContext
+from grpc_interceptor.testing.dummy_client import DummyService as DummyService
+from grpc_interceptor.testing.dummy_client import SpecialCase as SpecialCase
+from grpc_interceptor.testing.dummy_client import StubContext as StubContext
+from grpc_interceptor.testing.dummy_client import dummy_channel as dummy_channel
+from grpc_interceptor.testing.dummy_client import dummy_client as dummy_client
+from grpc_interceptor.testing.dummy_client import raises as raises
+from grpc_interceptor.testing.dummy_client import serve as serve
+from grpc_interceptor.testing.dummy_pb2 import DummyRequest as DummyRequest
+from grpc_interceptor.testing.dummy_pb2 import DummyResponse as DummyResponse
+
+__all__ = [
+    "AsyncDummyService",
+    "AsyncReadWriteDummyService",
+    "ChannelContext",
+    "DummyRequest",
+    "DummyResponse",
+    "DummyService",
+    "SpecialCase",
+    "StubContext",
+    "dummy_channel",
+    "dummy_client",
+    "raises",
+    "serve",
+]

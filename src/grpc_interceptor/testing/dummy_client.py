@@ -1,0 +1,554 @@
+"""Real servers and clients for testing interceptors end to end.
+
+:func:`dummy_client` serves :class:`DummyService` with your interceptors on localhost
+and hands you a client stub; :func:`serve` does the same for your own servicers. The
+server listens on an ephemeral port of 127.0.0.1 and is always shut down on exit.
+
+A grpc.aio server runs on an event loop of its own, in a thread, so both sync and
+async tests can use it; an aio client belongs to the test's own event loop (use it
+from an ``async def`` test).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent import futures
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
+
+import grpc
+import grpc.aio
+
+from grpc_interceptor.client import AsyncClientInterceptor, ClientInterceptor, aio_channel_interceptors
+from grpc_interceptor.server import AsyncServerInterceptor, ServerInterceptor
+from grpc_interceptor.testing.dummy_pb2 import DummyRequest, DummyResponse
+from grpc_interceptor.testing.dummy_pb2_grpc import (
+    DummyServiceServicer,
+    DummyServiceStub,
+    add_DummyServiceServicer_to_server,
+)
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeAlias
+
+    from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceAsyncStub
+
+__all__ = [
+    "AsyncDummyService",
+    "AsyncReadWriteDummyService",
+    "DummyService",
+    "SpecialCase",
+    "dummy_channel",
+    "dummy_client",
+    "raises",
+    "serve",
+]
+
+#: What a special case does with the input string: return the output, or raise. On a
+#: grpc.aio server it may also be a coroutine function.
+SpecialCase: TypeAlias = "Callable[[str, Any], str | Awaitable[str]]"
+
+_StubT = TypeVar("_StubT")
+_ChannelT = TypeVar("_ChannelT")
+
+_SERVER_WORKERS = 8
+
+
+def raises(e: Exception) -> Callable[..., Any]:
+    """Return a function that raises ``e`` whatever it is called with.
+
+    Args:
+        e: The exception to raise.
+
+    Returns:
+        A function taking any arguments, for a special case of :class:`DummyService`.
+
+    Example:
+        >>> raises(ValueError("boom"))("input", None)
+        Traceback (most recent call last):
+        ...
+        ValueError: boom
+    """
+
+    def raise_(*args: Any, **kwargs: Any) -> Any:
+        raise e
+
+    return raise_
+
+
+class DummyService(DummyServiceServicer):
+    """An echo service with one RPC of each kind, for a sync ``grpc.server``.
+
+    Args:
+        special_cases: Maps an input string to a function called instead of echoing:
+            it gets the input and the context and returns the output, or raises. This
+            is how a test makes the service raise a given exception.
+    """
+
+    def __init__(self, special_cases: Mapping[str, SpecialCase] | None = None) -> None:
+        self._special_cases = dict(special_cases or {})
+
+    def _output(self, text: str, context: grpc.ServicerContext) -> str:
+        special = self._special_cases.get(text)
+        if special is None:
+            return text
+        output = special(text, context)
+        if inspect.isawaitable(output):
+            raise TypeError(f"special case for {text!r} is async, but DummyService runs on a sync server")
+        return output
+
+    def Execute(self, request: DummyRequest, context: grpc.ServicerContext) -> DummyResponse:
+        """Echo the input, or run its special case."""
+        return DummyResponse(output=self._output(request.input, context))
+
+    def ExecuteClientStream(self, request_iterator: Iterable[DummyRequest], context: grpc.ServicerContext) -> DummyResponse:
+        """Concatenate the inputs (each through its special case) into one output."""
+        return DummyResponse(output="".join(self._output(request.input, context) for request in request_iterator))
+
+    def ExecuteServerStream(self, request: DummyRequest, context: grpc.ServicerContext) -> Iterator[DummyResponse]:
+        """Stream the input one character at a time (the special case runs first)."""
+        for char in self._output(request.input, context):
+            yield DummyResponse(output=char)
+
+    def ExecuteClientServerStream(
+        self, request_iterator: Iterable[DummyRequest], context: grpc.ServicerContext
+    ) -> Iterator[DummyResponse]:
+        """Answer each input with its output as it arrives."""
+        for request in request_iterator:
+            yield DummyResponse(output=self._output(request.input, context))
+
+
+class AsyncDummyService(DummyServiceServicer):
+    """:class:`DummyService` for a ``grpc.aio`` server, written with ``return`` and ``yield``.
+
+    Special cases may be coroutine functions.
+    """
+
+    def __init__(self, special_cases: Mapping[str, SpecialCase] | None = None) -> None:
+        self._special_cases = dict(special_cases or {})
+
+    async def _output(self, text: str, context: grpc.aio.ServicerContext[Any, Any]) -> str:
+        special = self._special_cases.get(text)
+        if special is None:
+            return text
+        output = special(text, context)
+        return await output if inspect.isawaitable(output) else output
+
+    async def Execute(self, request: DummyRequest, context: grpc.aio.ServicerContext[Any, Any]) -> DummyResponse:
+        """Echo the input, or run its special case."""
+        return DummyResponse(output=await self._output(request.input, context))
+
+    async def ExecuteClientStream(
+        self, request_iterator: AsyncIterator[DummyRequest], context: grpc.aio.ServicerContext[Any, Any]
+    ) -> DummyResponse:
+        """Concatenate the inputs into one output."""
+        outputs = [await self._output(request.input, context) async for request in request_iterator]
+        return DummyResponse(output="".join(outputs))
+
+    async def ExecuteServerStream(
+        self, request: DummyRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[DummyResponse]:
+        """Stream the input one character at a time."""
+        for char in await self._output(request.input, context):
+            yield DummyResponse(output=char)
+
+    async def ExecuteClientServerStream(
+        self, request_iterator: AsyncIterator[DummyRequest], context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[DummyResponse]:
+        """Answer each input as it arrives."""
+        async for request in request_iterator:
+            yield DummyResponse(output=await self._output(request.input, context))
+
+
+class AsyncReadWriteDummyService(AsyncDummyService):
+    """:class:`AsyncDummyService` written with the read/write API.
+
+    Streaming requests are taken with ``await context.read()`` and streaming
+    responses sent with ``await context.write()``; the handlers return ``None``.
+    """
+
+    async def ExecuteClientStream(  # type: ignore[override]
+        self, request_iterator: object, context: grpc.aio.ServicerContext[DummyRequest, DummyResponse]
+    ) -> DummyResponse:
+        """Concatenate the inputs, read with ``context.read()``."""
+        outputs: list[str] = []
+        while (request := await context.read()) is not grpc.aio.EOF:
+            outputs.append(await self._output(request.input, context))
+        return DummyResponse(output="".join(outputs))
+
+    async def ExecuteServerStream(  # type: ignore[override]
+        self, request: DummyRequest, context: grpc.aio.ServicerContext[DummyRequest, DummyResponse]
+    ) -> None:
+        """Write the input one character at a time."""
+        for char in await self._output(request.input, context):
+            await context.write(DummyResponse(output=char))
+
+    async def ExecuteClientServerStream(  # type: ignore[override]
+        self, request_iterator: object, context: grpc.aio.ServicerContext[DummyRequest, DummyResponse]
+    ) -> None:
+        """Read each input and write its output."""
+        while (request := await context.read()) is not grpc.aio.EOF:
+            await context.write(DummyResponse(output=await self._output(request.input, context)))
+
+
+class _AioServerThread:
+    """A grpc.aio server on an event loop in a thread of its own."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="grpc-interceptor-aio-server", daemon=True)
+        self._thread.start()
+        self._server: grpc.aio.Server | None = None
+
+    def run(self, coroutine: Awaitable[_T]) -> _T:
+        return asyncio.run_coroutine_threadsafe(_awaited(coroutine), self.loop).result()
+
+    def start(
+        self, register: Callable[[grpc.aio.Server], None], interceptors: Sequence[grpc.aio.ServerInterceptor]
+    ) -> int:
+        async def start() -> int:
+            server = grpc.aio.server(interceptors=list(interceptors))
+            register(server)
+            port = server.add_insecure_port("127.0.0.1:0")
+            await server.start()
+            self._server = server
+            return port
+
+        return self.run(start())
+
+    def close(self) -> None:
+        try:
+            if self._server is not None:
+                self.run(self._server.stop(None))
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join()
+            self.loop.close()
+
+
+_T = TypeVar("_T")
+
+
+async def _awaited(awaitable: Awaitable[_T]) -> _T:
+    return await awaitable
+
+
+class ChannelContext(Generic[_ChannelT]):
+    """A server and a channel to it: a context manager, sync (``with``) or async (``async with``).
+
+    Leaving the block closes the channel and stops the server. A grpc.aio channel is
+    closed properly only by ``async with``; ``with`` schedules its closing.
+    """
+
+    def __init__(self, open_: Callable[[], tuple[_ChannelT, Callable[[], None]]]) -> None:
+        self._open = open_
+        self._close: Callable[[], None] | None = None
+        self._channel: _ChannelT | None = None
+
+    def __enter__(self) -> _ChannelT:
+        self._channel, self._close = self._open()
+        return self._channel
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        channel, close = self._channel, self._close
+        self._channel = self._close = None
+        try:
+            if isinstance(channel, grpc.aio.Channel):
+                asyncio.ensure_future(channel.close())
+            elif isinstance(channel, grpc.Channel):
+                channel.close()
+        finally:
+            if close is not None:
+                close()
+
+    async def __aenter__(self) -> _ChannelT:
+        return self.__enter__()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        channel = self._channel
+        if isinstance(channel, grpc.aio.Channel):
+            self._channel = None
+            await channel.close()
+        self.__exit__(exc_type, exc, traceback)
+
+
+class StubContext(Generic[_StubT]):
+    """Like :class:`ChannelContext`, giving a client stub instead of the channel."""
+
+    def __init__(self, channel: ChannelContext[Any], make_stub: Callable[[Any], _StubT]) -> None:
+        self._channel = channel
+        self._make_stub = make_stub
+
+    def __enter__(self) -> _StubT:
+        return self._make_stub(self._channel.__enter__())
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self._channel.__exit__(exc_type, exc, traceback)
+
+    async def __aenter__(self) -> _StubT:
+        return self._make_stub(await self._channel.__aenter__())
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        await self._channel.__aexit__(exc_type, exc, traceback)
+
+
+def _check_interceptors(
+    interceptors: Sequence[object] | None,
+    client_interceptors: Sequence[object] | None,
+    aio_server: bool,
+    aio_client: bool,
+) -> None:
+    """Refuse sync/async mixes up front, with the fix in the message."""
+    if aio_client and not aio_server:
+        raise ValueError("aio_client=True requires aio_server=True")
+    for interceptor in interceptors or ():
+        if aio_server and isinstance(interceptor, ServerInterceptor):
+            raise TypeError(
+                f"{type(interceptor).__name__} is a sync ServerInterceptor, but aio_server=True: "
+                "use an AsyncServerInterceptor, or aio_server=False"
+            )
+        if not aio_server and isinstance(interceptor, AsyncServerInterceptor):
+            raise TypeError(
+                f"{type(interceptor).__name__} is an AsyncServerInterceptor, but the server is sync: "
+                "pass aio_server=True, or use a ServerInterceptor"
+            )
+    for interceptor in client_interceptors or ():
+        if aio_client and isinstance(interceptor, ClientInterceptor):
+            raise TypeError(
+                f"{type(interceptor).__name__} is a sync ClientInterceptor, but aio_client=True: "
+                "use an AsyncClientInterceptor, or aio_client=False"
+            )
+        if not aio_client and isinstance(interceptor, AsyncClientInterceptor):
+            raise TypeError(
+                f"{type(interceptor).__name__} is an AsyncClientInterceptor, but the client is sync: "
+                "pass aio_client=True (with aio_server=True), or use a ClientInterceptor"
+            )
+
+
+@overload
+def serve(
+    register: Callable[[Any], None],
+    interceptors: Sequence[ServerInterceptor[Any, Any] | grpc.ServerInterceptor] | None = None,
+    client_interceptors: Sequence[ClientInterceptor[Any, Any]] | None = None,
+    aio_server: Literal[False] = False,
+    aio_client: Literal[False] = False,
+) -> ChannelContext[grpc.Channel]: ...
+@overload
+def serve(
+    register: Callable[[Any], None],
+    interceptors: Sequence[AsyncServerInterceptor[Any, Any] | grpc.aio.ServerInterceptor] | None = None,
+    client_interceptors: Sequence[ClientInterceptor[Any, Any]] | None = None,
+    *,
+    aio_server: Literal[True],
+    aio_client: Literal[False] = False,
+) -> ChannelContext[grpc.Channel]: ...
+@overload
+def serve(
+    register: Callable[[Any], None],
+    interceptors: Sequence[AsyncServerInterceptor[Any, Any] | grpc.aio.ServerInterceptor] | None = None,
+    client_interceptors: Sequence[AsyncClientInterceptor[Any, Any]] | None = None,
+    *,
+    aio_server: Literal[True],
+    aio_client: Literal[True],
+) -> ChannelContext[grpc.aio.Channel]: ...
+def serve(
+    register: Callable[[Any], None],
+    interceptors: Sequence[Any] | None = None,
+    client_interceptors: Sequence[Any] | None = None,
+    aio_server: bool = False,
+    aio_client: bool = False,
+) -> ChannelContext[Any]:
+    """Serve your own servicers with interceptors on localhost, and open a channel to them.
+
+    Args:
+        register: Adds the servicers to the server, e.g.
+            ``lambda server: add_SearchServicer_to_server(MySearch(), server)``.
+        interceptors: Server interceptors, outermost first.
+        client_interceptors: Client interceptors for the channel, outermost first.
+        aio_server: Run a ``grpc.aio`` server (on an event loop in a thread).
+        aio_client: Open a ``grpc.aio`` channel (needs ``aio_server=True``; use it
+            from an ``async def`` test, preferably with ``async with``).
+
+    Returns:
+        A context manager giving the channel.
+
+    Raises:
+        ValueError: If ``aio_client`` is set without ``aio_server``.
+        TypeError: If a sync interceptor is given for an async server or client,
+            or the reverse.
+    """
+    _check_interceptors(interceptors, client_interceptors, aio_server, aio_client)
+
+    def open_() -> tuple[Any, Callable[[], None]]:
+        if aio_server:
+            thread = _AioServerThread()
+            try:
+                port = thread.start(register, list(interceptors or ()))
+            except BaseException:
+                thread.close()
+                raise
+            stop = thread.close
+        else:
+            executor = futures.ThreadPoolExecutor(max_workers=_SERVER_WORKERS)
+            server = grpc.server(executor, interceptors=list(interceptors or ()))
+            register(server)
+            port = server.add_insecure_port("127.0.0.1:0")
+            server.start()
+
+            def stop() -> None:
+                server.stop(None).wait()
+                executor.shutdown(wait=True)
+
+        address = f"127.0.0.1:{port}"
+        try:
+            channel: Any
+            if aio_client:
+                channel = grpc.aio.insecure_channel(
+                    address, interceptors=aio_channel_interceptors(*(client_interceptors or ()))
+                )
+            else:
+                channel = grpc.insecure_channel(address)
+                if client_interceptors:
+                    channel = grpc.intercept_channel(channel, *client_interceptors)
+        except BaseException:
+            stop()
+            raise
+        return channel, stop
+
+    return ChannelContext(open_)
+
+
+def _dummy_register(
+    special_cases: Mapping[str, SpecialCase] | None, aio_server: bool, aio_read_write: bool
+) -> Callable[[Any], None]:
+    if aio_read_write and not aio_server:
+        raise ValueError("aio_read_write=True requires aio_server=True")
+    service: DummyServiceServicer
+    if aio_read_write:
+        service = AsyncReadWriteDummyService(special_cases)
+    elif aio_server:
+        service = AsyncDummyService(special_cases)
+    else:
+        service = DummyService(special_cases)
+    return lambda server: add_DummyServiceServicer_to_server(service, server)
+
+
+@overload
+def dummy_channel(
+    special_cases: Mapping[str, SpecialCase] | None = None,
+    interceptors: Sequence[ServerInterceptor[Any, Any] | grpc.ServerInterceptor] | None = None,
+    client_interceptors: Sequence[ClientInterceptor[Any, Any]] | None = None,
+    aio_server: Literal[False] = False,
+    aio_client: Literal[False] = False,
+    aio_read_write: Literal[False] = False,
+) -> ChannelContext[grpc.Channel]: ...
+@overload
+def dummy_channel(
+    special_cases: Mapping[str, SpecialCase] | None = None,
+    interceptors: Sequence[AsyncServerInterceptor[Any, Any] | grpc.aio.ServerInterceptor] | None = None,
+    client_interceptors: Sequence[ClientInterceptor[Any, Any]] | None = None,
+    *,
+    aio_server: Literal[True],
+    aio_client: Literal[False] = False,
+    aio_read_write: bool = False,
+) -> ChannelContext[grpc.Channel]: ...
+@overload
+def dummy_channel(
+    special_cases: Mapping[str, SpecialCase] | None = None,
+    interceptors: Sequence[AsyncServerInterceptor[Any, Any] | grpc.aio.ServerInterceptor] | None = None,
+    client_interceptors: Sequence[AsyncClientInterceptor[Any, Any]] | None = None,
+    *,
+    aio_server: Literal[True],
+    aio_client: Literal[True],
+    aio_read_write: bool = False,
+) -> ChannelContext[grpc.aio.Channel]: ...
+def dummy_channel(
+    special_cases: Mapping[str, SpecialCase] | None = None,
+    interceptors: Sequence[Any] | None = None,
+    client_interceptors: Sequence[Any] | None = None,
+    aio_server: bool = False,
+    aio_client: bool = False,
+    aio_read_write: bool = False,
+) -> ChannelContext[Any]:
+    """Like :func:`dummy_client`, giving the channel instead of a stub."""
+    register = _dummy_register(special_cases, aio_server, aio_read_write)
+    return serve(register, interceptors, client_interceptors, aio_server, aio_client)  # type: ignore[call-overload]
+
+
+@overload
+def dummy_client(
+    special_cases: Mapping[str, SpecialCase] | None = None,
+    interceptors: Sequence[ServerInterceptor[Any, Any] | grpc.ServerInterceptor] | None = None,
+    client_interceptors: Sequence[ClientInterceptor[Any, Any]] | None = None,
+    aio_server: Literal[False] = False,
+    aio_client: Literal[False] = False,
+    aio_read_write: Literal[False] = False,
+) -> StubContext[DummyServiceStub]: ...
+@overload
+def dummy_client(
+    special_cases: Mapping[str, SpecialCase] | None = None,
+    interceptors: Sequence[AsyncServerInterceptor[Any, Any] | grpc.aio.ServerInterceptor] | None = None,
+    client_interceptors: Sequence[ClientInterceptor[Any, Any]] | None = None,
+    *,
+    aio_server: Literal[True],
+    aio_client: Literal[False] = False,
+    aio_read_write: bool = False,
+) -> StubContext[DummyServiceStub]: ...
+@overload
+def dummy_client(
+    special_cases: Mapping[str, SpecialCase] | None = None,
+    interceptors: Sequence[AsyncServerInterceptor[Any, Any] | grpc.aio.ServerInterceptor] | None = None,
+    client_interceptors: Sequence[AsyncClientInterceptor[Any, Any]] | None = None,
+    *,
+    aio_server: Literal[True],
+    aio_client: Literal[True],
+    aio_read_write: bool = False,
+) -> StubContext[DummyServiceAsyncStub]: ...
+def dummy_client(
+    special_cases: Mapping[str, SpecialCase] | None = None,
+    interceptors: Sequence[Any] | None = None,
+    client_interceptors: Sequence[Any] | None = None,
+    aio_server: bool = False,
+    aio_client: bool = False,
+    aio_read_write: bool = False,
+) -> StubContext[Any]:
+    """Serve :class:`DummyService` with interceptors and give a client stub to it.
+
+    Use it as ``with dummy_client(...) as client:`` (or ``async with`` for an aio
+    client). By default the service echoes ``input`` into ``output``.
+
+    Args:
+        special_cases: Inputs that make the service call a function instead of
+            echoing (see :class:`DummyService`), e.g. ``{"error": raises(NotFound())}``.
+        interceptors: Server interceptors, outermost first: sync ones for a sync
+            server, async ones with ``aio_server=True``.
+        client_interceptors: Client interceptors, outermost first: sync ones for a
+            sync client, :class:`AsyncClientInterceptor` ones with ``aio_client=True``.
+        aio_server: Serve with ``grpc.aio``.
+        aio_client: Give a ``grpc.aio`` stub (needs ``aio_server=True``); its calls
+            are awaited, so use it from an ``async def`` test.
+        aio_read_write: Serve the read/write-API variant of the service (needs
+            ``aio_server=True``).
+
+    Returns:
+        A context manager giving the stub.
+
+    Raises:
+        ValueError: For ``aio_client`` or ``aio_read_write`` without ``aio_server``.
+        TypeError: For a sync interceptor where an async one is needed, or the
+            reverse.
+    """
+    register = _dummy_register(special_cases, aio_server, aio_read_write)
+    channel = serve(register, interceptors, client_interceptors, aio_server, aio_client)  # type: ignore[call-overload]
+    return StubContext(channel, DummyServiceStub)
