@@ -12,10 +12,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import grpc_tools
+from importlib.util import find_spec
 
 EXPECTED_TOOLS = "1.76.0"
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "grpc_interceptor" / "testing"
+
+
+def _grpc_tools_origin() -> str | None:
+    spec = find_spec("grpc_tools")
+    return None if spec is None else spec.origin
 
 
 def main() -> int:
@@ -35,7 +40,7 @@ def main() -> int:
         "-m",
         "grpc_tools.protoc",
         f"-I{include}",
-        f"-I{Path(grpc_tools.__file__).parent / '_proto'}",
+        f"-I{Path(str(_grpc_tools_origin())).parent / '_proto'}",
         f"--plugin=protoc-gen-mypy={plugin}",
         f"--plugin=protoc-gen-mypy_grpc={plugin_grpc}",
         f"--python_out={include}",

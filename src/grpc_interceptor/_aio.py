@@ -192,7 +192,8 @@ async def stream_from_writes(
 def _in_thread(function: Callable[..., Any], *args: Any) -> Awaitable[Any]:
     """Run a sync handler in the default executor, with the caller's contextvars."""
     call = functools.partial(contextvars.copy_context().run, function, *args)
-    return asyncio.get_running_loop().run_in_executor(None, call)
+    future: asyncio.Future[Any] = asyncio.get_running_loop().run_in_executor(None, call)
+    return future
 
 
 _DONE: Final = object()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 import grpc
 
 if TYPE_CHECKING:
-    from typing_extensions import TypeAlias
+    from typing import TypeAlias
 
     _Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 

@@ -42,7 +42,8 @@ def pick_hook(interceptor: object, base: type, hook_name: str) -> tuple[Callable
     if hook_owner is base or (
         catch_all_owner is not None and hook_owner is not None and not issubclass(hook_owner, catch_all_owner)
     ):
-        return interceptor.intercept, True  # type: ignore[attr-defined]
+        catch_all: Callable[..., Any] = getattr(interceptor, "intercept")  # noqa: B009
+        return catch_all, True
     return getattr(interceptor, hook_name), False
 
 

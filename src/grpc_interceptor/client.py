@@ -9,7 +9,7 @@ Subclass :class:`ClientInterceptor` for a sync channel (``grpc.intercept_channel
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
-from typing import Any, Generic, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeAlias, cast
 
 import grpc
 import grpc.aio
@@ -51,7 +51,9 @@ class _ClientCallDetailsFields(NamedTuple):
     compression: grpc.Compression | None
 
 
-class ClientCallDetails(_ClientCallDetailsFields, grpc.ClientCallDetails):
+# types-grpcio declares grpc.ClientCallDetails.metadata as a tuple of pairs; grpc takes
+# any sequence of pairs, and 0.15.4 users pass lists, so this class keeps Sequence.
+class ClientCallDetails(_ClientCallDetailsFields, grpc.ClientCallDetails):  # type: ignore[misc]  # pyright: ignore[reportIncompatibleVariableOverride]
     """Describes an RPC to be invoked: a :class:`grpc.ClientCallDetails` you can build.
 
     Build a changed copy positionally, ``ClientCallDetails(method, timeout, metadata,
@@ -70,7 +72,14 @@ class ClientCallDetails(_ClientCallDetailsFields, grpc.ClientCallDetails):
     """
 
 
-class ClientInterceptorReturnType(grpc.Call, grpc.Future):  # type: ignore[misc]
+# grpc.Future is generic only in types-grpcio, not at run time.
+if TYPE_CHECKING:
+    _Future: TypeAlias = grpc.Future[Any]
+else:
+    _Future = grpc.Future
+
+
+class ClientInterceptorReturnType(grpc.Call, _Future):
     """What a sync client continuation returns: both a :class:`grpc.Call` and a :class:`grpc.Future`.
 
     Kept from 0.15.4 for annotations written against it; typed code uses
@@ -321,22 +330,23 @@ class AsyncClientInterceptor(Generic[RequestT, ResponseT]):
 
 def _details_for_hooks(details: grpc.aio.ClientCallDetails) -> ClientCallDetails:
     """Turn grpc.aio's details (bytes method, five fields, Metadata) into ours."""
-    method: str | bytes = details.method
-    if isinstance(method, bytes):
-        method = method.decode()
+    # types-grpcio says str; grpc.aio passes bytes.
+    method: object = details.method
+    name = method.decode() if isinstance(method, bytes) else str(method)
     metadata = None if details.metadata is None else tuple(details.metadata)
-    return ClientCallDetails(method, details.timeout, metadata, details.credentials, details.wait_for_ready, None)
+    return ClientCallDetails(name, details.timeout, metadata, details.credentials, details.wait_for_ready, None)
 
 
 def _details_for_grpc(details: grpc.ClientCallDetails) -> grpc.aio.ClientCallDetails:
     """Turn details a hook passed on back into what grpc.aio's channel takes."""
     if isinstance(details, grpc.aio.ClientCallDetails):
         return details
-    method: str | bytes = details.method
+    method: object = details.method
     metadata = details.metadata
     aio_metadata = None if metadata is None else grpc.aio.Metadata(*metadata)
     return grpc.aio.ClientCallDetails(
-        method.encode() if isinstance(method, str) else method,
+        # types-grpcio declares str; grpc.aio's channel takes the method as bytes.
+        cast("str", method.encode() if isinstance(method, str) else method),
         details.timeout,
         aio_metadata,
         details.credentials,
@@ -430,6 +440,6 @@ def aio_channel_interceptors(*interceptors: AsyncClientInterceptor[Any, Any]) ->
                 f"aio_channel_interceptors takes AsyncClientInterceptor objects, got "
                 f"{type(interceptor).__name__}{hint}"
             )
-        hooks = interceptor._grpc_interceptor_kind_hooks()
+        hooks = interceptor._grpc_interceptor_kind_hooks()  # pyright: ignore[reportPrivateUsage]
         installed += [_AioUnaryUnary(hooks), _AioUnaryStream(hooks), _AioStreamUnary(hooks), _AioStreamStream(hooks)]
     return installed

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, Protocol, cast
 
 import grpc
@@ -338,11 +338,11 @@ class AsyncExceptionToStatusInterceptor(_StatusSettings, AsyncServerInterceptor[
         """
         try:
             result = method(request_or_iterator, context)
-            if not hasattr(result, "__aiter__"):
-                return await cast("Awaitable[ResponseT]", result)
+            if not isinstance(result, AsyncIterator):
+                return await result
         except Exception as ex:
             return cast("ResponseT", await self._fail(ex, request_or_iterator, context, method_name))
-        return self._stream(cast("AsyncIterator[ResponseT]", result), request_or_iterator, context, method_name)
+        return self._stream(result, request_or_iterator, context, method_name)
 
     async def _stream(
         self,

@@ -38,7 +38,7 @@ from grpc_interceptor.protocols import (
 )
 
 if TYPE_CHECKING:
-    from typing_extensions import TypeAlias
+    from typing import TypeAlias
 
     _Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 
@@ -312,7 +312,7 @@ class AsyncServerInterceptor(grpc.aio.ServerInterceptor, Generic[RequestT, Respo
     ) -> ResponseT:
         """Intercept a unary-unary RPC: ``return await method(request, context)``, or your own."""
         result = self.intercept(cast("AsyncServerContinuation[RequestT, ResponseT]", method), request, context, method_name)
-        return cast("ResponseT", await cast("Awaitable[ResponseT]", result))
+        return await cast("Awaitable[ResponseT]", result)
 
     def on_unary_stream(
         self,
@@ -339,7 +339,7 @@ class AsyncServerInterceptor(grpc.aio.ServerInterceptor, Generic[RequestT, Respo
         result = self.intercept(
             cast("AsyncServerContinuation[RequestT, ResponseT]", method), request_iterator, context, method_name
         )
-        return cast("ResponseT", await cast("Awaitable[ResponseT]", result))
+        return await cast("Awaitable[ResponseT]", result)
 
     def on_stream_stream(
         self,
@@ -356,7 +356,10 @@ class AsyncServerInterceptor(grpc.aio.ServerInterceptor, Generic[RequestT, Respo
             )
         )
 
-    def intercept_service(
+    # A plain def (not async def) so that it can refuse a sync server before any
+    # coroutine exists. pyright reads the stub's `async def` as returning CoroutineType,
+    # a subclass of the Coroutine this returns.
+    def intercept_service(  # pyright: ignore[reportIncompatibleMethodOverride]
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[_Handler | None]],
         handler_call_details: grpc.HandlerCallDetails,

@@ -3,6 +3,7 @@
 Needs the ``testing`` extra (``pip install grpc-interceptor[testing]``), for protobuf.
 
 Example:
+    >>> import grpc
     >>> from grpc_interceptor import ExceptionToStatusInterceptor
     >>> from grpc_interceptor.exceptions import NotFound
     >>> special_cases = {"error": raises(NotFound("no such thing"))}
@@ -15,8 +16,6 @@ Example:
     foo
     StatusCode.NOT_FOUND no such thing
 """
-
-import grpc
 
 from grpc_interceptor.testing.dummy_client import AsyncDummyService as AsyncDummyService
 from grpc_interceptor.testing.dummy_client import AsyncReadWriteDummyService as AsyncReadWriteDummyService

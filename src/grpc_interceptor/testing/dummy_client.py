@@ -32,7 +32,7 @@ from grpc_interceptor.testing.dummy_pb2_grpc import (
 )
 
 if TYPE_CHECKING:
-    from typing_extensions import TypeAlias
+    from typing import TypeAlias
 
     from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceAsyncStub
 
@@ -168,30 +168,37 @@ class AsyncReadWriteDummyService(AsyncDummyService):
 
     Streaming requests are taken with ``await context.read()`` and streaming
     responses sent with ``await context.write()``; the handlers return ``None``.
+    (The generated servicer stub knows only the iterator style, hence the ignores.)
     """
+
+    async def _read_all(self, context: grpc.aio.ServicerContext[DummyRequest, DummyResponse]) -> AsyncIterator[str]:
+        while True:
+            # types-grpcio types read() as the request alone; it also returns EOF.
+            request: object = await context.read()
+            if request is grpc.aio.EOF:
+                return
+            assert isinstance(request, DummyRequest)
+            yield await self._output(request.input, context)
 
     async def ExecuteClientStream(  # type: ignore[override]
         self, request_iterator: object, context: grpc.aio.ServicerContext[DummyRequest, DummyResponse]
     ) -> DummyResponse:
         """Concatenate the inputs, read with ``context.read()``."""
-        outputs: list[str] = []
-        while (request := await context.read()) is not grpc.aio.EOF:
-            outputs.append(await self._output(request.input, context))
-        return DummyResponse(output="".join(outputs))
+        return DummyResponse(output="".join([output async for output in self._read_all(context)]))
 
-    async def ExecuteServerStream(  # type: ignore[override]
+    async def ExecuteServerStream(  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
         self, request: DummyRequest, context: grpc.aio.ServicerContext[DummyRequest, DummyResponse]
     ) -> None:
         """Write the input one character at a time."""
         for char in await self._output(request.input, context):
             await context.write(DummyResponse(output=char))
 
-    async def ExecuteClientServerStream(  # type: ignore[override]
+    async def ExecuteClientServerStream(  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
         self, request_iterator: object, context: grpc.aio.ServicerContext[DummyRequest, DummyResponse]
     ) -> None:
         """Read each input and write its output."""
-        while (request := await context.read()) is not grpc.aio.EOF:
-            await context.write(DummyResponse(output=await self._output(request.input, context)))
+        async for output in self._read_all(context):
+            await context.write(DummyResponse(output=output))
 
 
 class _AioServerThread:
@@ -313,25 +320,27 @@ def _check_interceptors(
     if aio_client and not aio_server:
         raise ValueError("aio_client=True requires aio_server=True")
     for interceptor in interceptors or ():
+        name = type(interceptor).__name__
         if aio_server and isinstance(interceptor, ServerInterceptor):
             raise TypeError(
-                f"{type(interceptor).__name__} is a sync ServerInterceptor, but aio_server=True: "
+                f"{name} is a sync ServerInterceptor, but aio_server=True: "
                 "use an AsyncServerInterceptor, or aio_server=False"
             )
         if not aio_server and isinstance(interceptor, AsyncServerInterceptor):
             raise TypeError(
-                f"{type(interceptor).__name__} is an AsyncServerInterceptor, but the server is sync: "
+                f"{name} is an AsyncServerInterceptor, but the server is sync: "
                 "pass aio_server=True, or use a ServerInterceptor"
             )
     for interceptor in client_interceptors or ():
+        name = type(interceptor).__name__
         if aio_client and isinstance(interceptor, ClientInterceptor):
             raise TypeError(
-                f"{type(interceptor).__name__} is a sync ClientInterceptor, but aio_client=True: "
+                f"{name} is a sync ClientInterceptor, but aio_client=True: "
                 "use an AsyncClientInterceptor, or aio_client=False"
             )
         if not aio_client and isinstance(interceptor, AsyncClientInterceptor):
             raise TypeError(
-                f"{type(interceptor).__name__} is an AsyncClientInterceptor, but the client is sync: "
+                f"{name} is an AsyncClientInterceptor, but the client is sync: "
                 "pass aio_client=True (with aio_server=True), or use a ClientInterceptor"
             )
 
@@ -388,6 +397,16 @@ def serve(
         TypeError: If a sync interceptor is given for an async server or client,
             or the reverse.
     """
+    return _serve(register, interceptors, client_interceptors, aio_server, aio_client)
+
+
+def _serve(
+    register: Callable[[Any], None],
+    interceptors: Sequence[Any] | None,
+    client_interceptors: Sequence[Any] | None,
+    aio_server: bool,
+    aio_client: bool,
+) -> ChannelContext[Any]:
     _check_interceptors(interceptors, client_interceptors, aio_server, aio_client)
 
     def open_() -> tuple[Any, Callable[[], None]]:
@@ -483,7 +502,7 @@ def dummy_channel(
 ) -> ChannelContext[Any]:
     """Like :func:`dummy_client`, giving the channel instead of a stub."""
     register = _dummy_register(special_cases, aio_server, aio_read_write)
-    return serve(register, interceptors, client_interceptors, aio_server, aio_client)  # type: ignore[call-overload]
+    return _serve(register, interceptors, client_interceptors, aio_server, aio_client)
 
 
 @overload
@@ -550,5 +569,5 @@ def dummy_client(
             reverse.
     """
     register = _dummy_register(special_cases, aio_server, aio_read_write)
-    channel = serve(register, interceptors, client_interceptors, aio_server, aio_client)  # type: ignore[call-overload]
+    channel = _serve(register, interceptors, client_interceptors, aio_server, aio_client)
     return StubContext(channel, DummyServiceStub)
