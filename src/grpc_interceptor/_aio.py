@@ -214,7 +214,8 @@ def unary_step(behavior: _Behavior, request_streaming: bool) -> _Behavior:
             return behavior
 
         def reading(request_iterator: Any, context: Any) -> Awaitable[Any]:
-            return behavior(request_iterator, InterceptedContext(context, request_iterator))
+            result: Awaitable[Any] = behavior(request_iterator, InterceptedContext(context, request_iterator))
+            return result
 
         return reading
 

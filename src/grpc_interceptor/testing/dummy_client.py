@@ -180,7 +180,7 @@ class AsyncReadWriteDummyService(AsyncDummyService):
             assert isinstance(request, DummyRequest)
             yield await self._output(request.input, context)
 
-    async def ExecuteClientStream(  # type: ignore[override]
+    async def ExecuteClientStream(
         self, request_iterator: object, context: grpc.aio.ServicerContext[DummyRequest, DummyResponse]
     ) -> DummyResponse:
         """Concatenate the inputs, read with ``context.read()``."""
