@@ -46,7 +46,9 @@ def test_grpc_exception_becomes_the_status(kind: str, error: GrpcException) -> N
 
 
 def test_every_exception_class_sends_its_code_and_default_details() -> None:
-    classes = [getattr(exceptions, name) for name in exceptions.__all__ if name not in ("GrpcException", "exception_class_for")]
+    classes = [
+        getattr(exceptions, name) for name in exceptions.__all__ if name not in ("GrpcException", "exception_class_for")
+    ]
     special_cases = {cls.__name__: raises(cls()) for cls in classes}
     with dummy_client(special_cases, [ExceptionToStatusInterceptor()]) as client:
         for cls in classes:
@@ -210,7 +212,7 @@ class ReadmeStreamingInterceptor(ServerInterceptor):
         method_name: str,
     ) -> Any:
         try:
-            for response in method(request, context):
+            for response in method(request, context):  # noqa: UP028  (as in the README)
                 yield response
         except GrpcException as e:
             context.set_code(e.status_code)
@@ -242,7 +244,7 @@ class ReadmeBothInterceptor(ServerInterceptor):
 
     def _intercept_streaming(self, iterator, context):
         try:
-            for resp in iterator:
+            for resp in iterator:  # noqa: UP028  (as in the README)
                 yield resp
         except GrpcException as e:
             context.set_code(e.status_code)

@@ -28,7 +28,9 @@ def test_name_without_a_package() -> None:
     assert parsed.fully_qualified_service == "DummyService"
 
 
-@pytest.mark.parametrize("name", ["", "Svc/M", "/Svc", "/pkg.Svc/M/x", "/.Svc/M", "//M", "/Svc/", "/pkg./M", "pkg.Svc/M"])
+@pytest.mark.parametrize(
+    "name", ["", "Svc/M", "/Svc", "/pkg.Svc/M/x", "/.Svc/M", "//M", "/Svc/", "/pkg./M", "pkg.Svc/M"]
+)
 def test_malformed_names_are_refused_quoting_the_input(name: str) -> None:
     with pytest.raises(ValueError, match=re.escape(repr(name))):
         parse_method_name(name)

@@ -1,0 +1,211 @@
+"""The testing kit: dummy_client, dummy_channel, serve, raises and special cases."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+from conftest import INPUTS, TIMEOUT, Outcome, call, echo
+
+import grpc_interceptor.testing
+from grpc_interceptor import AsyncClientInterceptor, AsyncServerInterceptor, ClientInterceptor, ServerInterceptor
+from grpc_interceptor.exceptions import NotFound
+from grpc_interceptor.testing import DummyRequest, DummyResponse, dummy_channel, dummy_client, raises, serve
+from grpc_interceptor.testing.dummy_pb2_grpc import (
+    DummyServiceServicer,
+    DummyServiceStub,
+    add_DummyServiceServicer_to_server,
+)
+
+
+class SyncPass(ServerInterceptor):
+    def intercept(self, method, request_or_iterator, context, method_name):
+        return method(request_or_iterator, context)
+
+
+class AsyncPass(AsyncServerInterceptor):
+    async def intercept(self, method, request_or_iterator, context, method_name):
+        return await method(request_or_iterator, context)
+
+
+class SyncClientPass(ClientInterceptor):
+    def intercept(self, method, request_or_iterator, call_details):
+        return method(request_or_iterator, call_details)
+
+
+class AsyncClientPass(AsyncClientInterceptor):
+    async def intercept(self, method, request_or_iterator, call_details):
+        return await method(request_or_iterator, call_details)
+
+
+def test_raises_raises_its_exception_whatever_the_arguments() -> None:
+    error = NotFound("gone")
+    for args, kwargs in [((), {}), (("input", None), {}), ((1, 2, 3), {"x": 4})]:
+        with pytest.raises(NotFound) as raised:
+            raises(error)(*args, **kwargs)
+        assert raised.value is error
+
+
+def test_echo_and_special_cases_in_every_kind(kind: str) -> None:
+    contexts: list[object] = []
+
+    def upper(text: str, context: grpc.ServicerContext) -> str:
+        contexts.append(context)
+        return text.upper()
+
+    special_cases = {"abc": upper, "b": upper}
+    with dummy_client(special_cases) as client:
+        inputs = INPUTS[kind]
+        expected = echo(kind, *(text.upper() if text in special_cases else text for text in inputs))
+        assert call(client, kind, *inputs) == Outcome(expected)
+        assert call(client, kind, "plain") == Outcome(echo(kind, "plain"))
+    assert len(contexts) == 1
+    assert isinstance(contexts[0], grpc.ServicerContext)
+
+
+def test_special_case_exception_reaches_the_client_as_unknown() -> None:
+    with dummy_client({"error": raises(ValueError("boom"))}) as client:
+        outcome = call(client, "unary_unary", "error")
+    assert outcome.code == grpc.StatusCode.UNKNOWN
+    assert outcome.details is not None and "boom" in outcome.details
+
+
+def test_dummy_client_without_arguments() -> None:
+    with dummy_client() as client:
+        assert client.Execute(DummyRequest(input="hi"), timeout=TIMEOUT) == DummyResponse(output="hi")
+
+
+def test_dummy_channel_gives_a_channel_with_interceptors(kind: str) -> None:
+    seen: list[str] = []
+
+    class Note(ServerInterceptor):
+        def intercept(self, method, request_or_iterator, context, method_name):
+            seen.append(method_name)
+            return method(request_or_iterator, context)
+
+    with dummy_channel({"x": raises(NotFound("nope"))}, [Note()]) as channel:
+        assert isinstance(channel, grpc.Channel)
+        client = DummyServiceStub(channel)
+        assert call(client, kind, *INPUTS[kind]) == Outcome(echo(kind, *INPUTS[kind]))
+        assert call(client, kind, "x").code == grpc.StatusCode.UNKNOWN  # no status interceptor given
+    assert len(seen) == 2
+
+
+def test_import_paths() -> None:
+    module = importlib.import_module("grpc_interceptor.testing.dummy_client")
+    # The package attribute is the function, which shadows the submodule of the same name.
+    assert grpc_interceptor.testing.dummy_client is module.dummy_client
+    assert callable(grpc_interceptor.testing.dummy_client)
+    from grpc_interceptor.testing.dummy_client import dummy_channel as imported
+
+    assert imported is dummy_channel
+
+
+@pytest.mark.parametrize("factory", [dummy_client, dummy_channel])
+def test_aio_client_requires_aio_server(factory: Any) -> None:
+    with pytest.raises(ValueError, match="aio_server=True"):
+        with factory(aio_client=True):
+            pass
+
+
+@pytest.mark.parametrize("factory", [dummy_client, dummy_channel])
+def test_aio_read_write_requires_aio_server(factory: Any) -> None:
+    with pytest.raises(ValueError, match="aio_server=True"):
+        with factory(aio_read_write=True):
+            pass
+
+
+@pytest.mark.parametrize(
+    ("options", "fix"),
+    [
+        ({"interceptors": [SyncPass()], "aio_server": True}, "use an AsyncServerInterceptor"),
+        ({"interceptors": [AsyncPass()]}, "pass aio_server=True"),
+        ({"client_interceptors": [AsyncClientPass()]}, "pass aio_client=True"),
+        (
+            {"client_interceptors": [SyncClientPass()], "aio_server": True, "aio_client": True},
+            "use an AsyncClientInterceptor",
+        ),
+    ],
+    ids=[
+        "sync-server-interceptor-on-aio",
+        "async-server-interceptor-on-sync",
+        "async-client-on-sync",
+        "sync-client-on-aio",
+    ],
+)
+def test_sync_async_mix_is_refused_naming_the_fix(options: dict[str, Any], fix: str) -> None:
+    for factory in (dummy_client, dummy_channel):
+        with pytest.raises(TypeError, match=fix):
+            with factory(**options):
+                pass
+
+
+class Greeter(DummyServiceServicer):
+    """A servicer of our own: greets instead of echoing."""
+
+    def Execute(self, request: DummyRequest, context: grpc.ServicerContext) -> DummyResponse:
+        return DummyResponse(output=f"hello {request.input}")
+
+    def ExecuteServerStream(self, request: DummyRequest, context: grpc.ServicerContext) -> Iterator[DummyResponse]:
+        for word in ("hello", request.input):
+            yield DummyResponse(output=word)
+
+
+def test_serve_with_own_servicer_and_interceptors() -> None:
+    class Bang(ServerInterceptor):
+        def intercept(self, method, request_or_iterator, context, method_name):
+            result = method(request_or_iterator, context)
+            if isinstance(result, DummyResponse):
+                return DummyResponse(output=result.output + "!")
+            return (DummyResponse(output=r.output + "!") for r in result)
+
+    with serve(lambda server: add_DummyServiceServicer_to_server(Greeter(), server), [Bang()]) as channel:
+        client = DummyServiceStub(channel)
+        assert call(client, "unary_unary", "bob") == Outcome(["hello bob!"])
+        assert call(client, "unary_stream", "bob") == Outcome(["hello!", "bob!"])
+        # What the servicer does not implement, the generated base class refuses.
+        assert call(client, "stream_unary", "bob").code == grpc.StatusCode.UNIMPLEMENTED
+
+
+def _serve_on_extra_port(ports: list[int]) -> Any:
+    """Register Greeter and also listen on a port the test learns, to probe the server later."""
+
+    def register(server: grpc.Server) -> None:
+        add_DummyServiceServicer_to_server(Greeter(), server)
+        ports.append(server.add_insecure_port("127.0.0.1:0"))
+
+    return register
+
+
+def _execute_on(port: int) -> Outcome:
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        return call(DummyServiceStub(channel), "unary_unary", "probe")
+
+
+def test_server_is_stopped_on_exit() -> None:
+    ports: list[int] = []
+    with serve(_serve_on_extra_port(ports)) as channel:
+        client = DummyServiceStub(channel)
+        assert _execute_on(ports[0]) == Outcome(["hello probe"])
+    assert _execute_on(ports[0]).code == grpc.StatusCode.UNAVAILABLE
+    with pytest.raises(ValueError, match="closed"):  # the channel the block gave is closed too
+        client.Execute(DummyRequest(input="late"), timeout=TIMEOUT)
+
+
+def test_server_is_stopped_when_the_block_raises() -> None:
+    ports: list[int] = []
+    with pytest.raises(RuntimeError, match="test failed"):
+        with serve(_serve_on_extra_port(ports)):
+            assert _execute_on(ports[0]) == Outcome(["hello probe"])
+            raise RuntimeError("test failed")
+    assert _execute_on(ports[0]).code == grpc.StatusCode.UNAVAILABLE
+
+
+def test_dummy_client_is_unusable_after_the_block() -> None:
+    with dummy_client() as client:
+        assert call(client, "unary_unary", "in") == Outcome(["in"])
+    with pytest.raises(ValueError, match="closed"):
+        client.Execute(DummyRequest(input="out"), timeout=TIMEOUT)
