@@ -179,8 +179,9 @@ PLAN: list[tuple[str, tuple[str, ...], str, list[str]]] = [
 
 def main() -> int:
     """Make calls of every kind, some failing; 0 if each got one correct record."""
-    # The records go to stdout, one JSON object a line; grpc's own log (the traceback of
-    # the RuntimeError below) stays on stderr.
+    # The records go to stdout, one JSON object a line, and not to the root logger:
+    # with logging.basicConfig(), grpc's own "grpc" logger would add the traceback of
+    # the RuntimeError below.
     to_stdout = logging.StreamHandler(sys.stdout)
     to_stdout.setFormatter(logging.Formatter("%(message)s"))
     collect = Collect()

@@ -1,0 +1,138 @@
+"""Every example in ``examples/`` runs as users run it and reports success.
+
+Each ``examples/*.py`` found when the tests are collected (so a new example is tested
+without touching this file) runs as ``python examples/X.py`` in a subprocess, with a
+time limit; it must exit 0, which each example does only when what it checked came
+out as expected. For several examples the output is checked too: the lines that show
+what the example is about.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+
+#: Seconds an example may take; each needs about one.
+TIME_LIMIT = 60
+
+
+def run(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(path.relative_to(ROOT))],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=TIME_LIMIT,
+        check=False,
+    )
+
+
+def check_logging_timing(out: str) -> None:
+    records = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert len(records) == 7
+    assert {r["kind"] for r in records} == {"unary_unary", "unary_stream", "stream_unary", "stream_stream"}
+    assert [r["code"] for r in records] == [
+        "OK",
+        "OK",
+        "PERMISSION_DENIED",  # context.abort() in the handler
+        "OK",
+        "NOT_FOUND",  # a GrpcException, through ExceptionToStatusInterceptor
+        "OK",
+        "UNKNOWN",  # a RuntimeError after the first response
+    ]
+    assert all(r["method"].startswith("/grpc_interceptor.testing.DummyService/") for r in records)
+    assert records[1]["duration_ms"] >= 50  # the slow call
+    assert "every RPC logged once with its status" in out
+
+
+def check_auth(out: str) -> None:
+    for method in ("Execute", "ExecuteServerStream", "ExecuteClientStream", "ExecuteClientServerStream"):
+        for caller in ("no token", "basic auth", "wrong token"):
+            assert re.search(rf"^{method} +{caller} +-> UNAUTHENTICATED +handler ran: no$", out, re.MULTILINE)
+        assert re.search(rf"^{method} +good token +-> OK +handler ran: yes$", out, re.MULTILINE)
+    assert "The handler never ran for a bad token, for unary and streaming requests alike." in out
+
+
+def check_validation(out: str) -> None:
+    assert re.search(r"^Execute +\('',\) +-> INVALID_ARGUMENT \[\] input must not be empty$", out, re.MULTILINE)
+    # The responses before the bad request reached the client.
+    assert "-> INVALID_ARGUMENT ['a', 'b'] input must have at most 8 characters, got 13" in out
+    assert "Invalid inputs the handler saw: []" in out
+    assert "every invalid request was refused with INVALID_ARGUMENT" in out
+
+
+def check_per_service(out: str) -> None:
+    assert "['one', 'Hello, Ada!', 'two', 'Hello, Grace!']" in out
+    assert re.search(r"^DummyAudit saw these inputs: +\['one', 'two'\]$", out, re.MULTILINE)
+    assert out.count("  /demo.Greeter/Greet\n") == 2
+    assert "DummyAudit skipped the 2 demo.Greeter calls; EveryRpc saw all 4 calls." in out
+
+
+def check_client_retry(out: str) -> None:
+    flaky, down, missing, deadline = out.split("Execute(")[1:]
+    assert flaky.startswith("'flaky', timeout=5.0) -> finally")
+    assert "attempt 2: UNAVAILABLE, retrying in" in flaky
+    assert "attempt 3: OK, done" in flaky
+    assert down.startswith("'down', timeout=5.0) -> UNAVAILABLE")
+    assert "attempt 4: UNAVAILABLE, giving up: no attempts left" in down
+    assert missing.startswith("'missing', timeout=5.0) -> NOT_FOUND")
+    assert "attempt 1: NOT_FOUND, done" in missing
+    assert "attempt 2:" not in missing
+    assert deadline.startswith("'down', timeout=0.25) -> UNAVAILABLE")
+    assert "would pass the deadline" in deadline
+    assert "retried transient failures, within the deadline" in out
+
+
+def check_aio_client_metadata(out: str) -> None:
+    pairs = re.findall(r"^(\w+) +sent x-request-id: (\w+), the server received: (\w+)$", out, re.MULTILINE)
+    assert [kind for kind, _, _ in pairs] == ["unary_unary", "unary_stream", "stream_unary", "stream_stream"]
+    assert all(sent == received for _, sent, received in pairs)
+    assert len({sent for _, sent, _ in pairs}) == 4  # a fresh id per call
+    assert re.search(r"the server received tenant='acme', x-request-id=\w+$", out, re.MULTILINE)
+    assert "every call carried its request id" in out
+
+
+def check_aio_server(out: str) -> None:
+    assert re.search(r"^  Execute +requests=\['hi'\] responses=\['hi'\]$", out, re.MULTILINE)
+    assert re.search(r"^  ExecuteServerStream +requests=\['abc'\] responses=\['a', 'b', 'c'\]$", out, re.MULTILINE)
+    assert re.search(r"^  ExecuteClientStream +requests=\['x', 'y', 'z'\] responses=\['xyz'\]$", out, re.MULTILINE)
+    assert re.search(
+        r"^  ExecuteClientServerStream +requests=\['1', '2', '3'\] responses=\['1', '2', '3'\]$", out, re.MULTILINE
+    )
+    assert "every request read and every response written went through the interceptor" in out
+
+
+#: What the output of an example must show, for the examples that have a check.
+OUTPUT_CHECKS: dict[str, Callable[[str], None]] = {
+    "logging_timing": check_logging_timing,
+    "auth": check_auth,
+    "validation": check_validation,
+    "per_service": check_per_service,
+    "client_retry": check_client_retry,
+    "aio_client_metadata": check_aio_client_metadata,
+    "aio_server": check_aio_server,
+}
+
+
+def test_the_examples_are_found() -> None:
+    assert set(OUTPUT_CHECKS) <= {path.stem for path in EXAMPLES}
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[path.stem for path in EXAMPLES])
+def test_example_runs_and_succeeds(path: Path) -> None:
+    result = run(path)
+    assert result.returncode == 0, f"exit {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+    check = OUTPUT_CHECKS.get(path.stem)
+    if check is not None:
+        # Nothing went wrong unseen, e.g. in a server thread.
+        assert "Traceback" not in result.stderr, result.stderr
+        check(result.stdout)
