@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     _Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 
-__all__ = ["HandlerCache", "behavior_of", "rebuild_handler", "wrapped_for"]
+__all__ = ["CACHE_LIMIT", "HandlerCache", "behavior_of", "rebuild_handler", "wrapped_for"]
 
 #: How many methods an interceptor remembers. A server has a fixed set of methods, so
 #: this is only reached with handlers made up per method name (a proxy, say); then the
@@ -58,48 +58,41 @@ def rebuild_handler(handler: _Handler, behavior: Callable[..., Any]) -> _Handler
     )
 
 
-class HandlerCache:
+class HandlerCache(dict[str, "tuple[_Handler, _Handler]"]):
     """Wrapped handlers by method name, each valid only for the handler it was built from.
 
-    The continuation is still called on every RPC (another interceptor may return a
-    different handler each time); a wrapped handler is reused only when the
-    continuation returned the very same handler object for the same method.
+    It maps a method name to ``(handler, wrapped)``. The continuation is still called on
+    every RPC (another interceptor may return a different handler each time); a wrapped
+    handler is reused only when the continuation returned the very same handler object
+    for the same method. It is a ``dict`` so that the per-RPC lookup in
+    ``intercept_service`` is one C-level ``get`` and an identity test.
     """
 
-    __slots__ = ("_entries",)
-
-    def __init__(self) -> None:
-        self._entries: dict[str, tuple[_Handler, _Handler]] = {}
-
-    def get(self, method: str, handler: _Handler) -> _Handler | None:
-        """Return the wrapped handler built from ``handler`` for ``method``, if any."""
-        entry = self._entries.get(method)
-        if entry is not None and entry[0] is handler:
-            return entry[1]
-        return None
+    __slots__ = ()
 
     def put(self, method: str, handler: _Handler, wrapped: _Handler) -> None:
         """Remember ``wrapped`` as the handler to use for ``handler`` on ``method``."""
-        entries = self._entries
-        if len(entries) >= CACHE_LIMIT and method not in entries:
+        if len(self) >= CACHE_LIMIT and method not in self:
             # Drop the oldest entry (dicts keep insertion order). Another thread may be
             # doing the same at this moment: losing that race only costs a rebuild.
             try:
-                del entries[next(iter(entries))]
+                del self[next(iter(self))]
             except (KeyError, RuntimeError, StopIteration):
                 pass
-        entries[method] = (handler, wrapped)
-
-    def __len__(self) -> int:
-        return len(self._entries)
+        self[method] = (handler, wrapped)
 
 
 def wrapped_for(
     cache: HandlerCache, handler: _Handler, method: str, wrap: Callable[[_Handler, str], _Handler]
 ) -> _Handler:
-    """Return the cached wrapped handler for ``handler``, building it with ``wrap`` once."""
-    wrapped = cache.get(method, handler)
-    if wrapped is None:
-        wrapped = wrap(handler, method)
-        cache.put(method, handler, wrapped)
+    """Return the cached wrapped handler for ``handler``, building it with ``wrap`` once.
+
+    ``intercept_service`` does the lookup inline on the per-RPC path and calls this
+    when it misses.
+    """
+    entry = cache.get(method)
+    if entry is not None and entry[0] is handler:
+        return entry[1]
+    wrapped = wrap(handler, method)
+    cache.put(method, handler, wrapped)
     return wrapped

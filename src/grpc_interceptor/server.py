@@ -237,6 +237,10 @@ class ServerInterceptor(grpc.ServerInterceptor, Generic[RequestT, ResponseT]):
         cache = self._grpc_interceptor_handlers
         if cache is None:
             cache = self._grpc_interceptor_handlers = HandlerCache()
+        else:  # the per-RPC path: one dict lookup and an identity test, inline
+            entry = cache.get(method)
+            if entry is not None and entry[0] is handler:
+                return entry[1]
         return wrapped_for(cache, handler, method, self._grpc_interceptor_wrap)
 
     def _grpc_interceptor_wrap(self, handler: _Handler, method_name: str) -> _Handler:
@@ -393,6 +397,10 @@ class AsyncServerInterceptor(grpc.aio.ServerInterceptor, Generic[RequestT, Respo
         cache = self._grpc_interceptor_handlers
         if cache is None:
             cache = self._grpc_interceptor_handlers = HandlerCache()
+        else:  # the per-RPC path: one dict lookup and an identity test, inline
+            entry = cache.get(method)
+            if entry is not None and entry[0] is handler:
+                return entry[1]
         return wrapped_for(cache, handler, method, self._grpc_interceptor_wrap)
 
     def _grpc_interceptor_wrap(self, handler: _Handler, method_name: str) -> _Handler:
