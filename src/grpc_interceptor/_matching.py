@@ -12,8 +12,10 @@ so it is applied only where the method's classes may be the declared ones:
 
 The request class is the class whose ``FromString`` is the handler's deserializer; the
 response class comes from the default protobuf descriptor pool (the serializer is the
-generic ``Message.SerializeToString`` and tells nothing). Both are learnt once per
-method, when its handler is first wrapped.
+generic ``Message.SerializeToString`` and tells nothing), which also gives the request
+class when the deserializer is some other function. A handler without a deserializer
+(or serializer) exchanges raw ``bytes``, so ``bytes`` is then the known class. Both are
+learnt once per method, when its handler is first wrapped.
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ def declared_message_types(cls: type, base: type, start: Any = None) -> tuple[An
     """
     origin = typing.get_origin(start) if start is not None else None
     if origin is not None:
-        found = _resolve(origin, base, dict(zip(getattr(origin, "__parameters__", ()), typing.get_args(start))))
+        found = _resolve(
+            origin, base, dict(zip(getattr(origin, "__parameters__", ()), typing.get_args(start), strict=False))
+        )
     else:
         found = _resolve(cls, base, {})
     return found if found is not None else (Any, Any)
@@ -55,7 +59,7 @@ def _resolve(cls: type, base: type, bound: dict[Any, Any]) -> tuple[Any, Any] | 
                 request, response = args if len(args) == 2 else (Any, Any)
                 return request, response
             if isinstance(origin, type) and issubclass(origin, base) and origin is not klass:
-                found = _resolve(origin, base, dict(zip(getattr(origin, "__parameters__", ()), args)))
+                found = _resolve(origin, base, dict(zip(getattr(origin, "__parameters__", ()), args, strict=False)))
                 if found is not None:
                     return found
         if klass is base:
@@ -72,13 +76,23 @@ def _fits(declared: Any, actual: type | None) -> bool:
     if origin is Union or origin is types.UnionType:
         return any(_fits(arm, actual) for arm in typing.get_args(declared))
     if isinstance(declared, type):
-        return issubclass(actual, declared)
-    return True  # a generic alias, a Protocol instance, ...: cannot tell, so intercept
+        try:
+            return issubclass(actual, declared)
+        except TypeError:  # a Protocol that is not runtime-checkable, ...: cannot tell
+            return True
+    return True  # a generic alias, a TypedDict, ...: cannot tell, so intercept
 
 
 def _request_class(handler: grpc.RpcMethodHandler[Any, Any]) -> type | None:
-    owner = getattr(handler.request_deserializer, "__self__", None)
-    return owner if isinstance(owner, type) else None
+    deserializer = handler.request_deserializer
+    if deserializer is None:
+        return bytes  # grpc hands the handler the raw bytes
+    owner = getattr(deserializer, "__self__", None)
+    # Only a message class's own FromString tells the class: a classmethod of some
+    # codec class is bound to that class too, and says nothing about the messages.
+    if isinstance(owner, type) and getattr(owner, "FromString", None) == deserializer:
+        return owner
+    return None
 
 
 def _method_classes(method_name: str) -> tuple[type | None, type | None]:
@@ -106,7 +120,8 @@ def applies_to(interceptor: object, base: type, handler: grpc.RpcMethodHandler[A
         return True
     known_request, known_response = _method_classes(method_name)
     request_class = _request_class(handler) or known_request
-    return _fits(request_type, request_class) and _fits(response_type, known_response)
+    response_class = bytes if handler.response_serializer is None else known_response
+    return _fits(request_type, request_class) and _fits(response_type, response_class)
 
 
 def _is_open(declared: Any) -> bool:
