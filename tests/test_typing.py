@@ -1,0 +1,281 @@
+"""The type checkers' verdicts, as tests.
+
+``tests/typing/check_*.py`` is a corpus of user code: ``assert_type`` for what must
+hold, and wrong programs whose every line carries the error each checker must report
+(``# type: ignore[code]`` for mypy, ``# pyright: ignore[rule]`` for basedpyright).
+Both checkers run in strict mode and report unused ignores as errors, so an expected
+error that disappears fails here as surely as an unexpected one appears.
+
+A line marked ``# BUG:`` shows a known typing bug of the library: its errors are
+printed but tolerated, and the line must keep failing until the bug is fixed (then
+the marker goes).
+
+``tests/compat/`` holds the README code of grpc-interceptor 0.15.4 as users wrote it;
+it must check under the checkers' default modes with exactly the errors listed here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import runpy
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS_DIR = ROOT / "tests" / "typing"
+CORPUS = sorted(CORPUS_DIR.glob("check_*.py"))
+# Proves the strict modes are on; its one line is no case of the corpus.
+STRICT_MODE_PROBE = CORPUS_DIR / "check_strict_mode.py"
+COMPAT_DIR = ROOT / "tests" / "compat"
+COMPAT = sorted(COMPAT_DIR.glob("*.py"))
+
+BUG_MARKER = "# BUG:"
+MYPY_IGNORE = re.compile(r"# type: ignore\[([^\]]+)\]")
+PYRIGHT_IGNORE = re.compile(r"# pyright: ignore\[([^\]]+)\]")
+MYPY_ERROR = re.compile(r"^(?P<path>.+?):(?P<line>\d+): error: (?P<message>.*?)(?:  \[(?P<code>[a-z0-9-]+)\])?$")
+MYPY_CHECKED = re.compile(r"(?:checked |found in )(\d+) source files?")
+
+CHECKER_TIMEOUT = 300
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One error of a checker."""
+
+    path: Path
+    line: int
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.path.relative_to(ROOT) if self.path.is_relative_to(ROOT) else self.path
+        return f"{where}:{self.line}: [{self.code}] {self.message}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a checker said about some files."""
+
+    errors: tuple[Diagnostic, ...]
+    files_checked: int
+    output: str
+
+
+def _run(args: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=CHECKER_TIMEOUT, check=False
+    )
+
+
+def run_mypy(paths: Sequence[Path], *options: str) -> Verdict:
+    process = _run(["mypy", "--no-pretty", "--no-color-output", "--show-error-codes", *options, *map(str, paths)])
+    output = process.stdout + process.stderr
+    if process.returncode not in (0, 1):
+        pytest.fail(f"mypy did not run (exit code {process.returncode}):\n{output}")
+    errors = []
+    for line in process.stdout.splitlines():
+        match = MYPY_ERROR.match(line)
+        if match:
+            path = (ROOT / match["path"]).resolve()
+            errors.append(Diagnostic(path, int(match["line"]), match["code"] or "", match["message"]))
+    checked = MYPY_CHECKED.search(output)
+    if process.returncode == 1 and not errors:
+        pytest.fail(f"mypy failed without an error we could read:\n{output}")
+    return Verdict(tuple(errors), int(checked[1]) if checked else 0, output)
+
+
+def run_basedpyright(paths: Sequence[Path], *options: str) -> Verdict:
+    process = _run(["basedpyright", "--outputjson", "--pythonpath", sys.executable, *options, *map(str, paths)])
+    try:
+        report = json.loads(process.stdout)
+    except json.JSONDecodeError:
+        pytest.fail(f"basedpyright did not run (exit code {process.returncode}):\n{process.stdout}{process.stderr}")
+    errors = tuple(
+        Diagnostic(
+            Path(item["file"]).resolve(),
+            item["range"]["start"]["line"] + 1,
+            item.get("rule", ""),
+            item["message"],
+        )
+        for item in report["generalDiagnostics"]
+        if item["severity"] in ("error", "warning")
+    )
+    output = "\n".join(map(str, errors)) or json.dumps(report["summary"])
+    return Verdict(errors, report["summary"]["filesAnalyzed"], output)
+
+
+def run_checker(checker: str, paths: Sequence[Path], mode: str) -> Verdict:
+    """Run a checker in one of three modes: the corpus's, the project's, or the default one."""
+    if checker == "mypy":
+        options = {
+            "strict": ["--config-file", "mypy.ini", "--strict", "--warn-unused-ignores"],
+            "project": ["--config-file", "mypy.ini"],
+            "default": ["--config-file", str(COMPAT_DIR / "mypy.ini")],
+        }[mode]
+        return run_mypy(paths, *options)
+    project = {
+        "strict": CORPUS_DIR / "pyrightconfig.json",
+        "project": ROOT / "pyproject.toml",
+        "default": COMPAT_DIR / "pyrightconfig.json",
+    }[mode]
+    return run_basedpyright(paths, "--project", str(project))
+
+
+def source_line(diagnostic: Diagnostic) -> str:
+    lines = diagnostic.path.read_text().splitlines()
+    return lines[diagnostic.line - 1] if 0 < diagnostic.line <= len(lines) else ""
+
+
+def explain(verdict: Verdict, errors: Sequence[Diagnostic]) -> str:
+    listed = "\n".join(f"  {error}\n      {source_line(error).strip()}" for error in errors)
+    return f"{listed}\n--- full output ---\n{verdict.output}"
+
+
+# --- The corpus ----------------------------------------------------------------------
+
+CHECKERS = ["mypy", "basedpyright"]
+
+
+@pytest.fixture(scope="module")
+def corpus_verdicts() -> dict[str, Verdict]:
+    return {checker: run_checker(checker, CORPUS, "strict") for checker in CHECKERS}
+
+
+@pytest.mark.parametrize("checker", CHECKERS)
+def test_corpus_has_exactly_the_expected_errors(checker: str, corpus_verdicts: dict[str, Verdict]) -> None:
+    verdict = corpus_verdicts[checker]
+    assert verdict.files_checked == len(CORPUS), verdict.output
+    unexpected = [error for error in verdict.errors if BUG_MARKER not in source_line(error)]
+    assert not unexpected, f"{checker}: unexpected or missing errors in the corpus:\n{explain(verdict, unexpected)}"
+
+
+def bug_lines() -> list[tuple[Path, int]]:
+    return [
+        (path, number)
+        for path in CORPUS
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if BUG_MARKER in line
+    ]
+
+
+def test_known_bugs_still_fail(corpus_verdicts: dict[str, Verdict]) -> None:
+    failing = {(error.path, error.line) for verdict in corpus_verdicts.values() for error in verdict.errors}
+    for checker, verdict in corpus_verdicts.items():
+        for error in verdict.errors:
+            if (error.path, error.line) in bug_lines():
+                print(f"known bug, {checker}: {error}")
+    fixed = [f"{path.relative_to(ROOT)}:{line}" for path, line in bug_lines() if (path, line) not in failing]
+    assert not fixed, f"no checker rejects these '# BUG:' lines any more; drop the marker: {fixed}"
+
+
+def rejected_programs() -> dict[str, list[str]]:
+    """The corpus lines both checkers must reject, keyed by the code on the line."""
+    programs: dict[str, list[str]] = {}
+    for path in CORPUS:
+        if path == STRICT_MODE_PROBE:
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            if MYPY_IGNORE.search(line) and PYRIGHT_IGNORE.search(line):
+                code = " ".join(line.split("#", 1)[0].split())
+                programs.setdefault(code, []).append(f"{path.name}:{number}")
+    return programs
+
+
+def test_corpus_has_forty_distinct_rejected_programs() -> None:
+    programs = rejected_programs()
+    assert len(programs) >= 40, sorted(programs)
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda path: path.name)
+def test_corpus_runs(path: Path) -> None:
+    # The correct programs are valid at run time too: subscripted bases, abstract=True,
+    # hooks accepted by the check at class creation.
+    namespace = runpy.run_path(str(path))
+    assert namespace["__doc__"]
+
+
+# --- The project's own strict runs ---------------------------------------------------
+
+
+def project_sources() -> list[Path]:
+    examples = ROOT / "examples"
+    return [ROOT / "src"] + ([examples] if any(examples.rglob("*.py")) else [])
+
+
+@pytest.mark.parametrize("checker", CHECKERS)
+def test_sources_check_strictly(checker: str) -> None:
+    verdict = run_checker(checker, project_sources(), "project")
+    assert verdict.files_checked > 0, verdict.output
+    assert not verdict.errors, f"{checker} rejects the sources:\n{explain(verdict, verdict.errors)}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the testing kit's generated dummy_pb2_grpc.pyi subclasses grpc.aio.ServicerContext without type "
+    "arguments (_ServicerContext), which leaves DummyServiceServicer, its four methods' context parameter, "
+    "add_DummyServiceServicer_to_server and DummyService, AsyncDummyService, AsyncReadWriteDummyService "
+    "partially unknown",
+)
+def test_public_api_is_fully_typed() -> None:
+    process = _run(
+        [
+            "basedpyright",
+            "--outputjson",
+            "--pythonpath",
+            sys.executable,
+            "--verifytypes",
+            "grpc_interceptor",
+            "--ignoreexternal",
+        ]
+    )
+    report = json.loads(process.stdout)["typeCompleteness"]
+    incomplete = [
+        f"{symbol['name']}: " + "; ".join(d["message"] for d in symbol["diagnostics"] if d["severity"] == "error")
+        for symbol in report["symbols"]
+        if not symbol["isTypeKnown"] or symbol["isTypeAmbiguous"]
+    ]
+    assert report["completenessScore"] == 1.0, "\n".join(incomplete)
+    assert not incomplete
+
+
+# --- 0.15.4 code as users wrote it -----------------------------------------------------
+
+# Every error the default modes find in the README code of 0.15.4, with why it is right.
+# Each is (file, line, code or rule, part of the message).
+EXPECTED_COMPAT_ERRORS = {
+    "mypy": {
+        # The README annotates the grpc.aio context as the sync grpc.ServicerContext.
+        ("readme_async.py", 20, "override", 'Argument 3 of "intercept" is incompatible with supertype'),
+        # ... and awaits set_code()/set_details(), which return None on grpc.aio too.
+        ("readme_async.py", 29, "misc", 'Incompatible types in "await" (actual type "None"'),
+        ("readme_async.py", 30, "misc", 'Incompatible types in "await" (actual type "None"'),
+        # grpc's stubs type grpc.server(interceptors=) as an invariant list.
+        ("readme_server.py", 55, "arg-type", 'Argument "interceptors" to "server" has incompatible type'),
+    },
+    "basedpyright": {
+        ("readme_async.py", 16, "reportIncompatibleMethodOverride", 'Method "intercept" overrides class'),
+        ("readme_async.py", 29, "reportGeneralTypeIssues", '"None" is not awaitable'),
+        ("readme_async.py", 30, "reportGeneralTypeIssues", '"None" is not awaitable'),
+        ("readme_server.py", 55, "reportArgumentType", 'cannot be assigned to parameter "interceptors"'),
+        # The README's streaming helper uses a `context` it was never given.
+        ("readme_unary_and_streaming.py", 38, "reportUndefinedVariable", '"context" is not defined'),
+        ("readme_unary_and_streaming.py", 39, "reportUndefinedVariable", '"context" is not defined'),
+    },
+}
+
+
+@pytest.mark.parametrize("checker", CHECKERS)
+def test_compat_code_has_only_the_known_errors(checker: str) -> None:
+    verdict = run_checker(checker, COMPAT, "default")
+    assert verdict.files_checked == len(COMPAT), verdict.output
+    expected = EXPECTED_COMPAT_ERRORS[checker]
+    found = {(error.path.name, error.line, error.code): error for error in verdict.errors}
+    assert set(found) == {entry[:3] for entry in expected}, explain(verdict, verdict.errors)
+    for name, line, code, message in expected:
+        assert message in found[name, line, code].message, str(found[name, line, code])
