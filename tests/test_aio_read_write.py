@@ -332,6 +332,36 @@ def test_write_style_exception_with_the_kit_service(tap: str) -> None:
     ]
 
 
+class WriteThenAbort(DummyServiceServicer):
+    """Writes each character of the input, then aborts with PERMISSION_DENIED."""
+
+    async def ExecuteServerStream(self, request: DummyRequest, context: Any) -> None:  # type: ignore[override]
+        for char in request.input:
+            await context.write(DummyResponse(output=char))
+        await context.abort(grpc.StatusCode.PERMISSION_DENIED, "denied")
+
+
+def test_abort_after_writes_without_interceptors_keeps_every_message() -> None:
+    """What grpc does on its own, for the test below."""
+    with serve(register(WriteThenAbort()), [], aio_server=True) as channel:
+        outcome = call(DummyServiceStub(channel), "unary_stream", "abc")
+
+    assert outcome == Outcome(["a", "b", "c"], grpc.StatusCode.PERMISSION_DENIED, "denied")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="InterceptedContext forwards abort() straight to grpc, overtaking the last written message",
+)
+@pytest.mark.parametrize("tap", TAPS)
+def test_abort_after_writes_keeps_every_message(tap: str) -> None:
+    interceptor = TAPS[tap]()
+    with serve(register(WriteThenAbort()), [interceptor], aio_server=True) as channel:
+        outcome = call(DummyServiceStub(channel), "unary_stream", "abc")
+
+    assert outcome == Outcome(["a", "b", "c"], grpc.StatusCode.PERMISSION_DENIED, "denied")
+
+
 # --- cancellation ---------------------------------------------------------------------
 
 
