@@ -12,6 +12,15 @@ from grpc_interceptor.client import ClientInterceptorReturnType as ClientInterce
 from grpc_interceptor.client import aio_channel_interceptors as aio_channel_interceptors
 from grpc_interceptor.exception_to_status import AsyncExceptionToStatusInterceptor as AsyncExceptionToStatusInterceptor
 from grpc_interceptor.exception_to_status import ExceptionToStatusInterceptor as ExceptionToStatusInterceptor
+from grpc_interceptor.selection import MethodSelector as MethodSelector
+from grpc_interceptor.selection import SelectedAsyncClientInterceptor as SelectedAsyncClientInterceptor
+from grpc_interceptor.selection import SelectedAsyncServerInterceptor as SelectedAsyncServerInterceptor
+from grpc_interceptor.selection import SelectedClientInterceptor as SelectedClientInterceptor
+from grpc_interceptor.selection import SelectedServerInterceptor as SelectedServerInterceptor
+from grpc_interceptor.selection import methods as methods
+from grpc_interceptor.selection import select as select
+from grpc_interceptor.selection import services as services
+from grpc_interceptor.selection import where as where
 from grpc_interceptor.server import AsyncServerInterceptor as AsyncServerInterceptor
 from grpc_interceptor.server import MethodName as MethodName
 from grpc_interceptor.server import ServerInterceptor as ServerInterceptor
@@ -28,7 +37,16 @@ __all__ = [
     "ClientInterceptorReturnType",
     "ExceptionToStatusInterceptor",
     "MethodName",
+    "MethodSelector",
+    "SelectedAsyncClientInterceptor",
+    "SelectedAsyncServerInterceptor",
+    "SelectedClientInterceptor",
+    "SelectedServerInterceptor",
     "ServerInterceptor",
     "aio_channel_interceptors",
+    "methods",
     "parse_method_name",
+    "select",
+    "services",
+    "where",
 ]

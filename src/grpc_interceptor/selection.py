@@ -1,0 +1,614 @@
+"""Apply an interceptor to some methods only, without touching its code.
+
+Describe the methods with a :class:`MethodSelector`, built by :func:`methods` (full
+method names), :func:`services` (service names, with or without their package) or
+:func:`where` (any predicate on a :class:`~grpc_interceptor.MethodName`), and combined
+with ``~`` (every method *but* these), ``|`` and ``&``. Then wrap the interceptor with
+:func:`select`::
+
+    server = grpc.server(
+        pool,
+        interceptors=[
+            select(Audit(), services("shop.v1.Orders")),
+            select(Auth(), ~services("grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection")),
+            select(Log(), where(lambda m: m.method.startswith("Get"))),
+        ],
+    )
+
+:func:`select` takes any interceptor: this library's four kinds (server or client,
+sync or grpc.aio) and grpc's own interceptor classes. The wrapper is an interceptor of
+the same kind, with the same type parameters: install it where the original would go.
+
+The decision is made once per method, the first time the method is called, and
+remembered; an unselected method skips the interceptor entirely (no hook is called).
+A method name that is not of the form ``/package.Service/Method`` matches none of
+:func:`methods`, :func:`services` and :func:`where` (so ``~services(...)`` selects it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeAlias, cast, overload
+
+import grpc
+import grpc.aio
+
+from grpc_interceptor._handlers import CACHE_LIMIT
+from grpc_interceptor.client import AsyncClientInterceptor, ClientCallDetails, ClientInterceptor
+from grpc_interceptor.protocols import (
+    AsyncClientStreamStreamContinuation,
+    AsyncClientStreamUnaryContinuation,
+    AsyncClientUnaryStreamContinuation,
+    AsyncClientUnaryUnaryContinuation,
+    RequestT,
+    ResponseT,
+)
+from grpc_interceptor.server import AsyncServerInterceptor, MethodName, ServerInterceptor, parse_method_name
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
+    _Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
+
+__all__ = [
+    "MethodSelector",
+    "SelectedAsyncClientInterceptor",
+    "SelectedAsyncServerInterceptor",
+    "SelectedClientInterceptor",
+    "SelectedServerInterceptor",
+    "methods",
+    "select",
+    "services",
+    "where",
+]
+
+#: grpc's sync client interceptor classes; an object may implement several kinds.
+_SyncClientInterceptor: TypeAlias = (
+    grpc.UnaryUnaryClientInterceptor
+    | grpc.UnaryStreamClientInterceptor
+    | grpc.StreamUnaryClientInterceptor
+    | grpc.StreamStreamClientInterceptor
+)
+
+
+class MethodSelector:
+    """Which methods an interceptor applies to; build one with :func:`methods`, :func:`services` or :func:`where`.
+
+    Selectors combine: ``~a`` selects every method ``a`` does not, ``a | b`` the
+    methods of either, ``a & b`` those of both. A selector is also a predicate on
+    :class:`~grpc_interceptor.MethodName`.
+
+    Example:
+        >>> selector = ~services("grpc.health.v1.Health") & where(lambda m: m.method != "Ping")
+        >>> selector
+        (~services('grpc.health.v1.Health') & where(<lambda>))
+        >>> selector.matches("/shop.Orders/Create"), selector.matches("/grpc.health.v1.Health/Check")
+        (True, False)
+    """
+
+    __slots__ = ("_description", "_test")
+
+    def __init__(self, test: Callable[[MethodName | None], bool], description: str) -> None:
+        # Private: build selectors with methods(), services(), where() and the operators.
+        self._test = test
+        self._description = description
+
+    def __call__(self, method: MethodName, /) -> bool:
+        """Tell whether the method is selected."""
+        return self._test(method)
+
+    def matches(self, method_name: str) -> bool:
+        """Tell whether the method named ``/package.Service/Method`` is selected.
+
+        A name of another form matches no :func:`methods`, :func:`services` or
+        :func:`where` selector (and so matches their negation).
+        """
+        try:
+            parsed: MethodName | None = parse_method_name(method_name)
+        except ValueError:
+            parsed = None
+        return self._test(parsed)
+
+    def __invert__(self) -> MethodSelector:
+        test = self._test
+        return MethodSelector(lambda method: not test(method), f"~{self._description}")
+
+    def __or__(self, other: MethodSelector) -> MethodSelector:
+        if not isinstance(other, MethodSelector):
+            return NotImplemented
+        left, right = self._test, other._test
+        return MethodSelector(
+            lambda method: left(method) or right(method), f"({self._description} | {other._description})"
+        )
+
+    def __and__(self, other: MethodSelector) -> MethodSelector:
+        if not isinstance(other, MethodSelector):
+            return NotImplemented
+        left, right = self._test, other._test
+        return MethodSelector(
+            lambda method: left(method) and right(method), f"({self._description} & {other._description})"
+        )
+
+    def __repr__(self) -> str:
+        return self._description
+
+
+def _check_names(function: str, names: tuple[object, ...]) -> tuple[str, ...]:
+    if not names:
+        raise ValueError(f"{function}() needs at least one name: a selector of no method selects nothing")
+    for name in names:
+        if not isinstance(name, str):
+            hint = f" (unpack a collection: {function}(*names))" if hasattr(name, "__iter__") else ""
+            raise TypeError(f"{function}() takes names as str arguments, got {type(name).__name__} {name!r}{hint}")
+    return cast("tuple[str, ...]", names)
+
+
+def methods(*names: str) -> MethodSelector:
+    """Select methods by their full names, ``/package.Service/Method``.
+
+    Args:
+        *names: Full method names, as grpc and the hooks' ``method_name`` give them
+            (``/Service/Method`` for a proto without a package).
+
+    Returns:
+        The selector.
+
+    Raises:
+        ValueError: If a name is not a full method name (the message says why), or
+            no name is given.
+        TypeError: If a name is not a ``str``.
+
+    Example:
+        >>> methods("/shop.v1.Orders/Create", "/shop.v1.Orders/Delete").matches("/shop.v1.Orders/Create")
+        True
+        >>> methods("shop.v1.Orders/Create")
+        Traceback (most recent call last):
+        ...
+        ValueError: methods(): 'shop.v1.Orders/Create' is not a full method name: it must start with '/' (did you mean '/shop.v1.Orders/Create'?)
+    """  # noqa: E501
+    for name in _check_names("methods", names):
+        try:
+            parse_method_name(name)
+        except ValueError:
+            if not name.startswith("/") and name.count("/") == 1:
+                reason = f"it must start with '/' (did you mean '/{name}'?)"
+            elif "/" not in name:
+                reason = f"expected '/package.Service/Method' (for a whole service, use services({name!r}))"
+            else:
+                reason = "expected '/package.Service/Method' or '/Service/Method'"
+            raise ValueError(f"methods(): {name!r} is not a full method name: {reason}") from None
+    selected = frozenset(names)
+    shown = ", ".join(map(repr, names))
+    return MethodSelector(
+        lambda method: method is not None and f"/{method.fully_qualified_service}/{method.method}" in selected,
+        f"methods({shown})",
+    )
+
+
+def services(*names: str) -> MethodSelector:
+    """Select every method of some services.
+
+    A name with a dot is a service with its package (``shop.v1.Orders``) and selects
+    that service only. A name without a dot (``Orders``) selects the service of that
+    name in any package, and in a proto without a package.
+
+    Args:
+        *names: Service names, ``package.Service`` or ``Service``.
+
+    Returns:
+        The selector.
+
+    Raises:
+        ValueError: If a name is empty, contains ``/`` (a method name: use
+            :func:`methods`) or has an empty part between dots; or if no name is given.
+        TypeError: If a name is not a ``str``.
+
+    Example:
+        >>> selector = services("grpc.health.v1.Health", "Orders")
+        >>> [selector.matches(name) for name in ("/grpc.health.v1.Health/Check", "/shop.Orders/Get", "/shop.Cart/Get")]
+        [True, True, False]
+    """
+    qualified: set[str] = set()
+    bare: set[str] = set()
+    for name in _check_names("services", names):
+        if "/" in name:
+            hint = (
+                f"use methods({name!r}) for one method"
+                if name.startswith("/") and name.count("/") == 2
+                else f"write it without '/': services({name.strip('/')!r})"
+            )
+            raise ValueError(f"services(): {name!r} is not a service name: {hint}")
+        if not name or "" in name.split("."):
+            raise ValueError(f"services(): {name!r} is not a service name: expected 'package.Service' or 'Service'")
+        (qualified if "." in name else bare).add(name)
+    shown = ", ".join(map(repr, names))
+    return MethodSelector(
+        lambda method: method is not None and (method.fully_qualified_service in qualified or method.service in bare),
+        f"services({shown})",
+    )
+
+
+def where(predicate: Callable[[MethodName], bool]) -> MethodSelector:
+    """Select the methods for which ``predicate`` returns true.
+
+    The predicate runs once per method, the first time the method is called (on a
+    server, an exception it raises fails that call with UNKNOWN).
+
+    Args:
+        predicate: A function of the :class:`~grpc_interceptor.MethodName`.
+
+    Returns:
+        The selector.
+
+    Raises:
+        TypeError: If ``predicate`` is not callable.
+
+    Example:
+        >>> reads = where(lambda m: m.method.startswith(("Get", "List")))
+        >>> reads.matches("/shop.Orders/GetOrder"), reads.matches("/shop.Orders/CreateOrder")
+        (True, False)
+    """
+    if not callable(predicate):
+        raise TypeError(f"where() takes a function of a MethodName, got {type(predicate).__name__} {predicate!r}")
+    name = getattr(predicate, "__name__", None) or repr(predicate)
+    return MethodSelector(lambda method: method is not None and bool(predicate(method)), f"where({name})")
+
+
+class _Decisions:
+    """Whether each method is selected, decided on its first call and remembered."""
+
+    __slots__ = ("_known", "_selector")
+
+    def __init__(self, selector: MethodSelector) -> None:
+        self._selector = selector
+        self._known: dict[str | bytes, bool] = {}
+
+    def __call__(self, method: str | bytes) -> bool:
+        known = self._known
+        decision = known.get(method)
+        if decision is None:
+            name = method.decode("utf-8", "replace") if isinstance(method, bytes) else method
+            decision = self._selector.matches(name)
+            if len(known) >= CACHE_LIMIT:  # only with method names made up on the fly
+                known.clear()
+            known[method] = decision
+        return decision
+
+
+class SelectedServerInterceptor(ServerInterceptor[RequestT, ResponseT], abstract=True):
+    """A sync server interceptor that runs ``interceptor`` for the selected methods only.
+
+    Made by :func:`select`; the other methods go straight to the next interceptor
+    (or the service).
+
+    Attributes:
+        interceptor: The wrapped interceptor.
+        selector: Which methods it runs for.
+    """
+
+    def __init__(self, interceptor: grpc.ServerInterceptor, selector: MethodSelector) -> None:
+        self.interceptor = interceptor
+        self.selector = selector
+        self._selected = _Decisions(selector)
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], _Handler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> _Handler | None:
+        """Implement :class:`grpc.ServerInterceptor`; not part of this class's API."""
+        if self._selected(handler_call_details.method):
+            return self.interceptor.intercept_service(continuation, handler_call_details)
+        return continuation(handler_call_details)
+
+    def __repr__(self) -> str:
+        return f"select({self.interceptor!r}, {self.selector!r})"
+
+
+class SelectedAsyncServerInterceptor(AsyncServerInterceptor[RequestT, ResponseT], abstract=True):
+    """A grpc.aio server interceptor that runs ``interceptor`` for the selected methods only.
+
+    Made by :func:`select`. Like any async server interceptor it refuses a sync server.
+
+    Attributes:
+        interceptor: The wrapped interceptor.
+        selector: Which methods it runs for.
+    """
+
+    def __init__(self, interceptor: grpc.aio.ServerInterceptor, selector: MethodSelector) -> None:
+        self.interceptor = interceptor
+        self.selector = selector
+        self._selected = _Decisions(selector)
+
+    async def _grpc_interceptor_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[_Handler | None]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> _Handler | None:
+        if self._selected(handler_call_details.method):
+            return await self.interceptor.intercept_service(continuation, handler_call_details)
+        return await continuation(handler_call_details)
+
+    def __repr__(self) -> str:
+        return f"select({self.interceptor!r}, {self.selector!r})"
+
+
+class SelectedClientInterceptor(ClientInterceptor[RequestT, ResponseT], abstract=True):
+    """A sync client interceptor that runs ``interceptor`` for the selected methods only.
+
+    Made by :func:`select`. For an RPC kind the wrapped interceptor does not implement
+    (a grpc interceptor of one kind only), the call goes on unchanged, as grpc would do.
+
+    Attributes:
+        interceptor: The wrapped interceptor.
+        selector: Which methods it runs for.
+    """
+
+    def __init__(self, interceptor: _SyncClientInterceptor, selector: MethodSelector) -> None:
+        self.interceptor = interceptor
+        self.selector = selector
+        self._selected = _Decisions(selector)
+
+    def intercept_unary_unary(
+        self, continuation: Any, client_call_details: grpc.ClientCallDetails, request: Any
+    ) -> Any:
+        """Implement :class:`grpc.UnaryUnaryClientInterceptor`; not part of this class's API."""
+        inner = self.interceptor
+        if isinstance(inner, grpc.UnaryUnaryClientInterceptor) and self._selected(client_call_details.method):
+            return inner.intercept_unary_unary(continuation, client_call_details, request)
+        return continuation(client_call_details, request)
+
+    def intercept_unary_stream(
+        self, continuation: Any, client_call_details: grpc.ClientCallDetails, request: Any
+    ) -> Any:
+        """Implement :class:`grpc.UnaryStreamClientInterceptor`; not part of this class's API."""
+        inner = self.interceptor
+        if isinstance(inner, grpc.UnaryStreamClientInterceptor) and self._selected(client_call_details.method):
+            return inner.intercept_unary_stream(continuation, client_call_details, request)
+        return continuation(client_call_details, request)
+
+    def intercept_stream_unary(
+        self, continuation: Any, client_call_details: grpc.ClientCallDetails, request_iterator: Any
+    ) -> Any:
+        """Implement :class:`grpc.StreamUnaryClientInterceptor`; not part of this class's API."""
+        inner = self.interceptor
+        if isinstance(inner, grpc.StreamUnaryClientInterceptor) and self._selected(client_call_details.method):
+            return inner.intercept_stream_unary(continuation, client_call_details, request_iterator)
+        return continuation(client_call_details, request_iterator)
+
+    def intercept_stream_stream(
+        self, continuation: Any, client_call_details: grpc.ClientCallDetails, request_iterator: Any
+    ) -> Any:
+        """Implement :class:`grpc.StreamStreamClientInterceptor`; not part of this class's API."""
+        inner = self.interceptor
+        if isinstance(inner, grpc.StreamStreamClientInterceptor) and self._selected(client_call_details.method):
+            return inner.intercept_stream_stream(continuation, client_call_details, request_iterator)
+        return continuation(client_call_details, request_iterator)
+
+    def __repr__(self) -> str:
+        return f"select({self.interceptor!r}, {self.selector!r})"
+
+
+class SelectedAsyncClientInterceptor(AsyncClientInterceptor[RequestT, ResponseT], abstract=True):
+    """A grpc.aio client interceptor that runs ``interceptor`` for the selected methods only.
+
+    Made by :func:`select`; install it with
+    :func:`~grpc_interceptor.aio_channel_interceptors` like any
+    :class:`~grpc_interceptor.AsyncClientInterceptor`.
+
+    Attributes:
+        interceptor: The wrapped interceptor.
+        selector: Which methods it runs for.
+    """
+
+    def __init__(self, interceptor: AsyncClientInterceptor[RequestT, ResponseT], selector: MethodSelector) -> None:
+        self.interceptor = interceptor
+        self.selector = selector
+        self._selected = _Decisions(selector)
+        self._hooks = interceptor._grpc_interceptor_kind_hooks()
+
+    async def on_unary_unary(
+        self,
+        method: AsyncClientUnaryUnaryContinuation[RequestT, ResponseT],
+        request: RequestT,
+        call_details: ClientCallDetails,
+        /,
+    ) -> ResponseT | grpc.aio.UnaryUnaryCall[Any, ResponseT]:
+        """Run the wrapped interceptor's hook for a selected method, else the call itself."""
+        if self._selected(call_details.method):
+            return cast("ResponseT", await self._hooks.unary_unary(method, request, call_details))
+        return await method(request, call_details)
+
+    async def on_unary_stream(
+        self,
+        method: AsyncClientUnaryStreamContinuation[RequestT, ResponseT],
+        request: RequestT,
+        call_details: ClientCallDetails,
+        /,
+    ) -> AsyncIterator[ResponseT] | grpc.aio.UnaryStreamCall[Any, ResponseT]:
+        """Run the wrapped interceptor's hook for a selected method, else the call itself."""
+        if self._selected(call_details.method):
+            return cast("AsyncIterator[ResponseT]", await self._hooks.unary_stream(method, request, call_details))
+        return await method(request, call_details)
+
+    async def on_stream_unary(
+        self,
+        method: AsyncClientStreamUnaryContinuation[RequestT, ResponseT],
+        request_iterator: AsyncIterable[RequestT] | Iterable[RequestT],
+        call_details: ClientCallDetails,
+        /,
+    ) -> ResponseT | grpc.aio.StreamUnaryCall[Any, ResponseT]:
+        """Run the wrapped interceptor's hook for a selected method, else the call itself."""
+        if self._selected(call_details.method):
+            return cast("ResponseT", await self._hooks.stream_unary(method, request_iterator, call_details))
+        return await method(request_iterator, call_details)
+
+    async def on_stream_stream(
+        self,
+        method: AsyncClientStreamStreamContinuation[RequestT, ResponseT],
+        request_iterator: AsyncIterable[RequestT] | Iterable[RequestT],
+        call_details: ClientCallDetails,
+        /,
+    ) -> AsyncIterator[ResponseT] | grpc.aio.StreamStreamCall[Any, ResponseT]:
+        """Run the wrapped interceptor's hook for a selected method, else the call itself."""
+        if self._selected(call_details.method):
+            return cast(
+                "AsyncIterator[ResponseT]", await self._hooks.stream_stream(method, request_iterator, call_details)
+            )
+        return await method(request_iterator, call_details)
+
+    def __repr__(self) -> str:
+        return f"select({self.interceptor!r}, {self.selector!r})"
+
+
+# grpc's own grpc.aio client interceptors: one kind per object (grpc.aio's channel
+# registers an object for the first kind it implements, in this order).
+
+
+class _SelectedAioUnaryUnary(grpc.aio.UnaryUnaryClientInterceptor):
+    def __init__(self, interceptor: grpc.aio.UnaryUnaryClientInterceptor, selector: MethodSelector) -> None:
+        self.interceptor, self.selector, self._selected = interceptor, selector, _Decisions(selector)
+
+    async def intercept_unary_unary(self, continuation: Any, client_call_details: Any, request: Any) -> Any:
+        if self._selected(client_call_details.method):
+            return await self.interceptor.intercept_unary_unary(continuation, client_call_details, request)
+        return await continuation(client_call_details, request)
+
+
+class _SelectedAioUnaryStream(grpc.aio.UnaryStreamClientInterceptor):
+    def __init__(self, interceptor: grpc.aio.UnaryStreamClientInterceptor, selector: MethodSelector) -> None:
+        self.interceptor, self.selector, self._selected = interceptor, selector, _Decisions(selector)
+
+    async def intercept_unary_stream(self, continuation: Any, client_call_details: Any, request: Any) -> Any:
+        if self._selected(client_call_details.method):
+            return await self.interceptor.intercept_unary_stream(continuation, client_call_details, request)
+        return await continuation(client_call_details, request)
+
+
+class _SelectedAioStreamUnary(grpc.aio.StreamUnaryClientInterceptor):
+    def __init__(self, interceptor: grpc.aio.StreamUnaryClientInterceptor, selector: MethodSelector) -> None:
+        self.interceptor, self.selector, self._selected = interceptor, selector, _Decisions(selector)
+
+    async def intercept_stream_unary(self, continuation: Any, client_call_details: Any, request_iterator: Any) -> Any:
+        if self._selected(client_call_details.method):
+            return await self.interceptor.intercept_stream_unary(continuation, client_call_details, request_iterator)
+        return await continuation(client_call_details, request_iterator)
+
+
+class _SelectedAioStreamStream(grpc.aio.StreamStreamClientInterceptor):
+    def __init__(self, interceptor: grpc.aio.StreamStreamClientInterceptor, selector: MethodSelector) -> None:
+        self.interceptor, self.selector, self._selected = interceptor, selector, _Decisions(selector)
+
+    async def intercept_stream_stream(self, continuation: Any, client_call_details: Any, request_iterator: Any) -> Any:
+        if self._selected(client_call_details.method):
+            return await self.interceptor.intercept_stream_stream(continuation, client_call_details, request_iterator)
+        return await continuation(client_call_details, request_iterator)
+
+
+@overload
+def select(
+    interceptor: ServerInterceptor[RequestT, ResponseT], selector: MethodSelector | Callable[[MethodName], bool]
+) -> SelectedServerInterceptor[RequestT, ResponseT]: ...
+@overload
+def select(
+    interceptor: AsyncServerInterceptor[RequestT, ResponseT], selector: MethodSelector | Callable[[MethodName], bool]
+) -> SelectedAsyncServerInterceptor[RequestT, ResponseT]: ...
+@overload
+def select(
+    interceptor: ClientInterceptor[RequestT, ResponseT], selector: MethodSelector | Callable[[MethodName], bool]
+) -> SelectedClientInterceptor[RequestT, ResponseT]: ...
+@overload
+def select(
+    interceptor: AsyncClientInterceptor[RequestT, ResponseT], selector: MethodSelector | Callable[[MethodName], bool]
+) -> SelectedAsyncClientInterceptor[RequestT, ResponseT]: ...
+@overload
+def select(
+    interceptor: grpc.ServerInterceptor, selector: MethodSelector | Callable[[MethodName], bool]
+) -> SelectedServerInterceptor[Any, Any]: ...
+@overload
+def select(
+    interceptor: grpc.aio.ServerInterceptor, selector: MethodSelector | Callable[[MethodName], bool]
+) -> SelectedAsyncServerInterceptor[Any, Any]: ...
+@overload
+def select(
+    interceptor: _SyncClientInterceptor, selector: MethodSelector | Callable[[MethodName], bool]
+) -> SelectedClientInterceptor[Any, Any]: ...
+@overload
+def select(
+    interceptor: grpc.aio.UnaryUnaryClientInterceptor, selector: MethodSelector | Callable[[MethodName], bool]
+) -> grpc.aio.UnaryUnaryClientInterceptor: ...
+@overload
+def select(
+    interceptor: grpc.aio.UnaryStreamClientInterceptor, selector: MethodSelector | Callable[[MethodName], bool]
+) -> grpc.aio.UnaryStreamClientInterceptor: ...
+@overload
+def select(
+    interceptor: grpc.aio.StreamUnaryClientInterceptor, selector: MethodSelector | Callable[[MethodName], bool]
+) -> grpc.aio.StreamUnaryClientInterceptor: ...
+@overload
+def select(
+    interceptor: grpc.aio.StreamStreamClientInterceptor, selector: MethodSelector | Callable[[MethodName], bool]
+) -> grpc.aio.StreamStreamClientInterceptor: ...
+def select(interceptor: object, selector: MethodSelector | Callable[[MethodName], bool]) -> object:
+    """Return an interceptor that runs ``interceptor`` only for the methods ``selector`` selects.
+
+    The result is an interceptor of the same kind as ``interceptor``, with the same
+    type parameters: install it where ``interceptor`` would go. Other methods go on
+    as if it were not installed. Whether a method is selected is decided on its first
+    call and remembered.
+
+    Args:
+        interceptor: Any server or client interceptor, sync or grpc.aio: one of this
+            library's base classes or grpc's own.
+        selector: A :class:`MethodSelector` (from :func:`methods`, :func:`services`,
+            :func:`where`, combined with ``~``, ``|``, ``&``), or a function of a
+            :class:`~grpc_interceptor.MethodName`.
+
+    Returns:
+        The wrapping interceptor.
+
+    Raises:
+        TypeError: If ``interceptor`` is no interceptor, or ``selector`` is neither a
+            selector nor a function (a string, say).
+
+    Example:
+        >>> from grpc_interceptor import ExceptionToStatusInterceptor
+        >>> select(ExceptionToStatusInterceptor(), ~services("grpc.health.v1.Health"))  # doctest: +ELLIPSIS
+        select(<...ExceptionToStatusInterceptor object at ...>, ~services('grpc.health.v1.Health'))
+    """
+    if isinstance(selector, str):
+        raise TypeError(
+            f"select() takes a selector, not the string {selector!r}: write "
+            f"services({selector!r}) for a service or methods({selector!r}) for a full method name"
+        )
+    if not isinstance(selector, MethodSelector):
+        selector = where(selector)
+    if isinstance(interceptor, AsyncClientInterceptor):
+        client: AsyncClientInterceptor[Any, Any] = interceptor  # pyright: ignore[reportUnknownVariableType]
+        return SelectedAsyncClientInterceptor[Any, Any](client, selector)
+    if isinstance(interceptor, grpc.ServerInterceptor):
+        return SelectedServerInterceptor[Any, Any](interceptor, selector)
+    if isinstance(interceptor, grpc.aio.ServerInterceptor):
+        return SelectedAsyncServerInterceptor[Any, Any](interceptor, selector)
+    if isinstance(
+        interceptor,
+        (
+            grpc.UnaryUnaryClientInterceptor,
+            grpc.UnaryStreamClientInterceptor,
+            grpc.StreamUnaryClientInterceptor,
+            grpc.StreamStreamClientInterceptor,
+        ),
+    ):
+        return SelectedClientInterceptor[Any, Any](interceptor, selector)
+    if isinstance(interceptor, grpc.aio.UnaryUnaryClientInterceptor):
+        return _SelectedAioUnaryUnary(interceptor, selector)
+    if isinstance(interceptor, grpc.aio.UnaryStreamClientInterceptor):
+        return _SelectedAioUnaryStream(interceptor, selector)
+    if isinstance(interceptor, grpc.aio.StreamUnaryClientInterceptor):
+        return _SelectedAioStreamUnary(interceptor, selector)
+    if isinstance(interceptor, grpc.aio.StreamStreamClientInterceptor):
+        return _SelectedAioStreamStream(interceptor, selector)
+    raise TypeError(
+        f"select() takes a server or client interceptor (sync or grpc.aio), got {type(interceptor).__name__} "
+        f"{interceptor!r}"
+    )
