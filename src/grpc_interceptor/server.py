@@ -412,7 +412,21 @@ class AsyncServerInterceptor(grpc.aio.ServerInterceptor, Generic[RequestT, Respo
         if not streaming_response:
             behavior = _aio.unary_response_behavior(hook, _aio.unary_step(original, streaming_request), method_name)
         elif catch_all:
-            behavior = _aio.catch_all_stream_behavior(hook, _aio.stream_step(original, streaming_request), method_name)
+            # What a catch-all `intercept` returns (an async iterator, or an awaitable of
+            # one or of None) is known only per call; looking at it here keeps a single
+            # generator hop per message, as with the typed hooks.
+            step = _aio.stream_step(original, streaming_request)
+
+            async def catch_all_behavior(request_or_iterator: Any, context: Any) -> AsyncIterator[Any]:
+                result = hook(step, request_or_iterator, context, method_name)
+                if not hasattr(result, "__aiter__"):
+                    result = await result
+                    if result is None:  # nothing to send, as 0.15.4 allowed
+                        return
+                async for response in result:
+                    yield response
+
+            behavior = catch_all_behavior
         else:
             behavior = _aio.stream_response_behavior(hook, _aio.stream_step(original, streaming_request), method_name)
         return rebuild_handler(handler, behavior)
