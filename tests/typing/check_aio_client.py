@@ -145,6 +145,16 @@ class AioClientWrongResponse(AsyncClientInterceptor[DummyRequest, DummyResponse]
         return DummyRequest()
 
 
+class AioClientServerStreamWrongRequest(AsyncClientInterceptor[DummyRequest, DummyResponse]):
+    async def on_unary_stream(self, method: US, request: Resp, details: Details, /) -> AsyncIterator[Resp]:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
+        raise NotImplementedError
+
+
+class AioClientBidiWrongResponse(AsyncClientInterceptor[DummyRequest, DummyResponse]):
+    async def on_stream_stream(self, method: SS, requests: Requests, details: Details, /) -> AsyncIterator[Req]:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
+        raise NotImplementedError
+
+
 class AioClientStreamAsyncGenerator(AsyncClientInterceptor[DummyRequest, DummyResponse]):
     async def on_unary_stream(self, method: US, request: Req, details: Details, /) -> AsyncIterator[Resp]:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
         yield DummyResponse()
@@ -162,6 +172,8 @@ class MisusedAioClientContinuations(AsyncClientInterceptor[DummyRequest, DummyRe
         call.output.upper()  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
         wrong: DummyRequest = await call  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
         await method(call_details, request)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+        await method(request)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+        await method(DummyResponse(), call_details)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
         call_details.method.decode()  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
         finished = call.code() == grpc.StatusCode.OK  # type: ignore[comparison-overlap]  # pyright: ignore[reportUnnecessaryComparison]
         print(wrong, finished)

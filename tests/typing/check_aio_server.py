@@ -164,6 +164,16 @@ class AsyncWrongResponse(AsyncServerInterceptor[DummyRequest, DummyResponse]):
         return DummyRequest()
 
 
+class AsyncServerStreamWrongRequest(AsyncServerInterceptor[DummyRequest, DummyResponse]):
+    def on_unary_stream(self, method: US, request: Resp, context: AioContext, name: str, /) -> AsyncIterator[Resp]:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
+        return method(DummyRequest(), context)
+
+
+class AsyncBidiWrongResponse(AsyncServerInterceptor[DummyRequest, DummyResponse]):
+    def on_stream_stream(self, method: SS, requests: Requests, context: AioContext, name: str, /) -> Requests:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
+        return requests
+
+
 class CoroutineNotGenerator(AsyncServerInterceptor[DummyRequest, DummyResponse]):
     async def on_unary_stream(self, method: US, request: Req, context: AioContext, name: str, /) -> AsyncIterator[Resp]:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
         return method(request, context)
@@ -201,6 +211,7 @@ class MisusedAsyncContinuations(AsyncServerInterceptor[DummyRequest, DummyRespon
         method(request, context).output.upper()  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
         await method(DummyResponse(), context)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
         await method(request)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+        await method(context, request)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
         await context.set_code(grpc.StatusCode.NOT_FOUND)  # type: ignore[misc]  # pyright: ignore[reportGeneralTypeIssues]
         context.abort(grpc.StatusCode.NOT_FOUND, "missing")  # type: ignore[unused-coroutine]  # pyright: ignore[reportUnusedCoroutine]
         return method(request, context)  # type: ignore[return-value]  # pyright: ignore[reportReturnType]

@@ -166,6 +166,16 @@ class ClientBidiTakesMessage(ClientInterceptor[DummyRequest, DummyResponse]):
         return method(iter([requests]), details)
 
 
+class ClientServerStreamWrongResponse(ClientInterceptor[DummyRequest, DummyResponse]):
+    def on_unary_stream(self, method: US, request: Req, details: Details, /) -> CallIterator[Req]:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
+        raise NotImplementedError
+
+
+class ClientBidiWrongRequest(ClientInterceptor[DummyRequest, DummyResponse]):
+    def on_stream_stream(self, method: SS, requests: Iterator[Resp], details: Details, /) -> CallIterator[Resp]:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
+        raise NotImplementedError
+
+
 class AsyncHookOnSyncChannel(ClientInterceptor[DummyRequest, DummyResponse]):
     async def on_unary_unary(self, method: UU, request: Req, details: Details, /) -> CallFuture[Resp]:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
         return method(request, details)

@@ -193,6 +193,21 @@ class BidiWrongRequest(ServerInterceptor[DummyRequest, DummyResponse]):
         return iter([])
 
 
+class ServerStreamWrongRequest(ServerInterceptor[DummyRequest, DummyResponse]):
+    def on_unary_stream(self, method: US, request: Resp, context: Ctx, name: str, /) -> Iterator[Resp]:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
+        return iter([])
+
+
+class ClientStreamWrongResponse(ServerInterceptor[DummyRequest, DummyResponse]):
+    def on_stream_unary(self, method: SU, requests: Iterator[Req], context: Ctx, name: str, /) -> Req:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
+        return next(requests)
+
+
+class BidiWrongResponse(ServerInterceptor[DummyRequest, DummyResponse]):
+    def on_stream_stream(self, method: SS, requests: Iterator[Req], context: Ctx, name: str, /) -> Iterator[Req]:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
+        return requests
+
+
 class AsyncHookOnSyncServer(ServerInterceptor[DummyRequest, DummyResponse]):
     async def on_unary_unary(self, method: UU, request: Req, context: Ctx, name: str, /) -> Resp:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
         return method(request, context)
