@@ -569,23 +569,7 @@ def stray_errors() -> Iterator[list[str]]:
         loop.set_exception_handler(previous_handler)
 
 
-_PLAIN_VALUE_GAP = (
-    "grpc.aio wraps a plain response only for unary-unary calls, and the library hands the hook's "
-    "value to grpc.aio unchanged: for stream-unary, awaiting the call raises AttributeError "
-    "('__await__'); for streaming responses the async iterator iterates, but code() and the "
-    "call's clean-up (cancel() when collected) raise AttributeError on the call that was never made"
-)
-
-
-@pytest.mark.parametrize(
-    "kind",
-    [
-        "unary_unary",
-        pytest.param("unary_stream", marks=pytest.mark.xfail(strict=True, reason=_PLAIN_VALUE_GAP)),
-        pytest.param("stream_unary", marks=pytest.mark.xfail(strict=True, reason=_PLAIN_VALUE_GAP)),
-        pytest.param("stream_stream", marks=pytest.mark.xfail(strict=True, reason=_PLAIN_VALUE_GAP)),
-    ],
-)
+@pytest.mark.parametrize("kind", ["unary_unary", "unary_stream", "stream_unary", "stream_stream"])
 async def test_cache_answers_with_plain_values_without_calling_the_server(kind: str) -> None:
     """What the AsyncClientInterceptor docs promise: a hook may return the response(s) themselves."""
     seen = Seen()

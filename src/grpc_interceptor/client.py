@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeAlias, cast
 import grpc
 import grpc.aio
 
+from grpc_interceptor._aio_calls import AnsweredStreamStreamCall, AnsweredStreamUnaryCall, AnsweredUnaryStreamCall
 from grpc_interceptor._hooks import HOOK_FOR_KIND, check_overrides, pick_hook
 from grpc_interceptor.protocols import (
     AsyncClientStreamStreamContinuation,
@@ -211,11 +212,15 @@ class ClientInterceptor(
             hooks = self._grpc_interceptor_hooks = _KindHooks(self, ClientInterceptor)
         return hooks
 
-    def intercept_unary_unary(self, continuation: Any, client_call_details: grpc.ClientCallDetails, request: Any) -> Any:
+    def intercept_unary_unary(
+        self, continuation: Any, client_call_details: grpc.ClientCallDetails, request: Any
+    ) -> Any:
         """Implement :class:`grpc.UnaryUnaryClientInterceptor`; not part of this class's API."""
         return self._grpc_interceptor_kind_hooks().unary_unary(_swap(continuation), request, client_call_details)
 
-    def intercept_unary_stream(self, continuation: Any, client_call_details: grpc.ClientCallDetails, request: Any) -> Any:
+    def intercept_unary_stream(
+        self, continuation: Any, client_call_details: grpc.ClientCallDetails, request: Any
+    ) -> Any:
         """Implement :class:`grpc.UnaryStreamClientInterceptor`; not part of this class's API."""
         return self._grpc_interceptor_kind_hooks().unary_stream(_swap(continuation), request, client_call_details)
 
@@ -354,11 +359,23 @@ def _details_for_grpc(details: grpc.ClientCallDetails) -> grpc.aio.ClientCallDet
     )
 
 
-def _aio_continuation(continuation: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    def method(request_or_iterator: Any, call_details: grpc.ClientCallDetails) -> Any:
-        return continuation(_details_for_grpc(call_details), request_or_iterator)
+class _AioContinuation:
+    """grpc.aio's continuation as hooks call it: (request, details), details converted back.
 
-    return method
+    It remembers the last call it started, so that an answer the hook gives in place of
+    a call can report that call's status.
+    """
+
+    __slots__ = ("_continuation", "last_call")
+
+    def __init__(self, continuation: Callable[[Any, Any], Awaitable[grpc.aio.Call]]) -> None:
+        self._continuation = continuation
+        self.last_call: grpc.aio.Call | None = None
+
+    async def __call__(self, request_or_iterator: Any, call_details: grpc.ClientCallDetails) -> Any:
+        call = await self._continuation(_details_for_grpc(call_details), request_or_iterator)
+        self.last_call = call
+        return call
 
 
 class _AioUnaryUnary(grpc.aio.UnaryUnaryClientInterceptor):
@@ -368,8 +385,9 @@ class _AioUnaryUnary(grpc.aio.UnaryUnaryClientInterceptor):
         self._hooks = hooks
 
     async def intercept_unary_unary(self, continuation: Any, client_call_details: Any, request: Any) -> Any:
+        # grpc.aio itself wraps a plain response in a finished call for this kind.
         return await self._hooks.unary_unary(
-            _aio_continuation(continuation), request, _details_for_hooks(client_call_details)
+            _AioContinuation(continuation), request, _details_for_hooks(client_call_details)
         )
 
 
@@ -380,9 +398,9 @@ class _AioUnaryStream(grpc.aio.UnaryStreamClientInterceptor):
         self._hooks = hooks
 
     async def intercept_unary_stream(self, continuation: Any, client_call_details: Any, request: Any) -> Any:
-        return await self._hooks.unary_stream(
-            _aio_continuation(continuation), request, _details_for_hooks(client_call_details)
-        )
+        method = _AioContinuation(continuation)
+        result = await self._hooks.unary_stream(method, request, _details_for_hooks(client_call_details))
+        return result if isinstance(result, grpc.aio.Call) else AnsweredUnaryStreamCall(result, method.last_call)
 
 
 class _AioStreamUnary(grpc.aio.StreamUnaryClientInterceptor):
@@ -392,9 +410,9 @@ class _AioStreamUnary(grpc.aio.StreamUnaryClientInterceptor):
         self._hooks = hooks
 
     async def intercept_stream_unary(self, continuation: Any, client_call_details: Any, request_iterator: Any) -> Any:
-        return await self._hooks.stream_unary(
-            _aio_continuation(continuation), request_iterator, _details_for_hooks(client_call_details)
-        )
+        method = _AioContinuation(continuation)
+        result = await self._hooks.stream_unary(method, request_iterator, _details_for_hooks(client_call_details))
+        return result if isinstance(result, grpc.aio.Call) else AnsweredStreamUnaryCall(result, method.last_call)
 
 
 class _AioStreamStream(grpc.aio.StreamStreamClientInterceptor):
@@ -404,9 +422,9 @@ class _AioStreamStream(grpc.aio.StreamStreamClientInterceptor):
         self._hooks = hooks
 
     async def intercept_stream_stream(self, continuation: Any, client_call_details: Any, request_iterator: Any) -> Any:
-        return await self._hooks.stream_stream(
-            _aio_continuation(continuation), request_iterator, _details_for_hooks(client_call_details)
-        )
+        method = _AioContinuation(continuation)
+        result = await self._hooks.stream_stream(method, request_iterator, _details_for_hooks(client_call_details))
+        return result if isinstance(result, grpc.aio.Call) else AnsweredStreamStreamCall(result, method.last_call)
 
 
 def aio_channel_interceptors(*interceptors: AsyncClientInterceptor[Any, Any]) -> list[grpc.aio.ClientInterceptor]:
@@ -437,8 +455,7 @@ def aio_channel_interceptors(*interceptors: AsyncClientInterceptor[Any, Any]) ->
                 else ""
             )
             raise TypeError(
-                f"aio_channel_interceptors takes AsyncClientInterceptor objects, got "
-                f"{type(interceptor).__name__}{hint}"
+                f"aio_channel_interceptors takes AsyncClientInterceptor objects, got {type(interceptor).__name__}{hint}"
             )
         hooks = interceptor._grpc_interceptor_kind_hooks()  # pyright: ignore[reportPrivateUsage]
         installed += [_AioUnaryUnary(hooks), _AioUnaryStream(hooks), _AioStreamUnary(hooks), _AioStreamStream(hooks)]

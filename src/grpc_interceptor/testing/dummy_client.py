@@ -280,10 +280,12 @@ class ChannelContext(Generic[_ChannelT]):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
     ) -> None:
         channel = self._channel
-        if isinstance(channel, grpc.aio.Channel):
-            self._channel = None
-            await channel.close()
-        self.__exit__(exc_type, exc, traceback)
+        try:
+            if isinstance(channel, grpc.aio.Channel):
+                self._channel = None
+                await channel.close()
+        finally:
+            self.__exit__(exc_type, exc, traceback)
 
 
 class StubContext(Generic[_StubT]):
