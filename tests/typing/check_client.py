@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import grpc
 from typing_extensions import assert_type
 
-from grpc_interceptor import AsyncClientInterceptor, ClientCallDetails, ClientInterceptor
+from grpc_interceptor import AsyncClientInterceptor, ClientCallDetails, ClientInterceptor, ClientInterceptorReturnType
 from grpc_interceptor.protocols import (
     CallFuture,
     CallIterator,
@@ -128,9 +128,22 @@ class Untyped(ClientInterceptor):
         return method(request_or_iterator, call_details)
 
 
+class Legacy(ClientInterceptor):
+    """0.15.4's annotations: a plain Callable and ClientInterceptorReturnType."""
+
+    def intercept(
+        self,
+        method: Callable[..., Any],
+        request_or_iterator: Any,
+        call_details: grpc.ClientCallDetails,
+    ) -> ClientInterceptorReturnType:
+        result: ClientInterceptorReturnType = method(request_or_iterator, call_details)
+        return result
+
+
 def channel() -> DummyServiceStub:
     plain = grpc.insecure_channel("127.0.0.1:1")
-    intercepted = grpc.intercept_channel(plain, Metadata(), Retry(), CatchAll(), Untyped())
+    intercepted = grpc.intercept_channel(plain, Metadata(), Retry(), CatchAll(), Untyped(), Legacy())
     stub = DummyServiceStub(intercepted)
     assert_type(stub.Execute(DummyRequest(input="x")), DummyResponse)
     return stub

@@ -7,7 +7,7 @@ unexpected one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent import futures
 from typing import Any
 
@@ -136,6 +136,19 @@ class Log(ServerInterceptor):
         return method(request_or_iterator, context)
 
 
+class LegacyAnnotated(ServerInterceptor):
+    """0.15.4's annotations (a plain Callable, named parameters) under --strict."""
+
+    def intercept(
+        self,
+        method: Callable[..., Any],
+        request: Any,
+        context: grpc.ServicerContext,
+        method_name: str,
+    ) -> Any:
+        return method(request, context)
+
+
 class Base(ServerInterceptor[DummyRequest, DummyResponse], abstract=True):
     """A shared base that overrides no hook yet."""
 
@@ -156,7 +169,7 @@ def hook_types(
 
 
 def serve() -> grpc.Server:
-    interceptors: list[grpc.ServerInterceptor] = [Audit(), CatchAll(), Log()]
+    interceptors: list[grpc.ServerInterceptor] = [Audit(), CatchAll(), Log(), LegacyAnnotated()]
     return grpc.server(futures.ThreadPoolExecutor(max_workers=1), interceptors=interceptors)
 
 

@@ -78,6 +78,10 @@ async def aio_clients() -> None:
         assert_type(client, DummyServiceAsyncStub)
     async with dummy_channel(aio_server=True, aio_client=True) as channel:
         assert_type(channel, grpc.aio.Channel)
+    # 0.15.4's dummy_client was a plain `with` context manager for aio clients too.
+    with dummy_client(aio_server=True, aio_client=True) as client:
+        assert_type(client, DummyServiceAsyncStub)
+        assert_type(await client.ExecuteClientStream(iter([DummyRequest()])), DummyResponse)
 
 
 def own_servicer(register: Callable[[grpc.Server], None]) -> None:
