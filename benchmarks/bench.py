@@ -1,0 +1,902 @@
+"""What an interceptor adds to an RPC: in-process, through grpc's pipeline, and over loopback.
+
+Run it from the repository root, in the project's virtual environment::
+
+    python benchmarks/bench.py [--quick] [--json OUT] [--baseline-python PYTHON] [--no-loopback]
+
+``--baseline-python`` names the interpreter of another virtual environment where
+grpc-interceptor 0.15.4 is installed (``pip install grpc-interceptor==0.15.4 grpcio
+protobuf``); the in-process cases then run against both libraries in the same run,
+round by round, and the table shows the ratio ours/0.15.4. ``--baseline-module`` does the
+same with another importable name in this environment. ``--quick`` is a smoke run: a few
+seconds, numbers too noisy to quote.
+
+Everything is reported against the no-interceptor baseline of the same run:
+
+* **harness (a)**, the library's own cost: the chain's ``intercept_service`` calls wired
+  once with pre-built continuations, as grpc's server calls them (the innermost one
+  returns the handler built by ``grpc.unary_unary_rpc_method_handler`` and friends);
+  each RPC runs the chain, then the returned handler's behaviour with a trivial context.
+  The baseline is the innermost continuation and the behaviour alone.
+* **harness (b)**, grpc's own server pipeline in-process (its private interceptor
+  pipeline, sync and grpc.aio), which adds grpc's per-interceptor cost on top of (a).
+* **loopback**: a server on 127.0.0.1 (ephemeral port) and one sequential client;
+  unary round trips per second and p50/p99 latency with 0, 1 and 5 interceptors, for a
+  sync and a grpc.aio server, rounds interleaved, medians over rounds; and a
+  100-message server stream.
+
+The in-process cases run in worker processes (``--worker``), one per library, so that
+both libraries, which share the import name ``grpc_interceptor``, run side by side. Each
+worker times a case with ``time.perf_counter_ns`` over a calibrated number of RPCs, with
+the garbage collector paused. The table goes to stdout, everything to a JSON file
+(default ``benchmarks/results/latest.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextvars
+import functools
+import gc
+import importlib
+import importlib.metadata
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import IO, Any
+
+import grpc
+import grpc.aio
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_JSON = HERE / "results" / "latest.json"
+
+SERVICE = "bench.Bench"
+METHOD = f"/{SERVICE}/Method"
+MESSAGES = 100  # per streaming RPC
+
+# --------------------------------------------------------------------------------------
+# The cases
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """One in-process measurement: a chain of ``interceptors`` of one sort, on one side."""
+
+    harness: str  # "a": the library's own cost; "b": through grpc's server pipeline
+    side: str  # "sync" or "aio" server, or "client" (sync channel)
+    kind: str  # "unary" or "stream" (server streaming, MESSAGES responses)
+    hooks: str  # "none", "catch-all", "typed" or "exception-to-status"
+    interceptors: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.harness}/{self.side}/{self.kind}/{self.hooks}/{self.interceptors}"
+
+    @property
+    def baseline(self) -> Case:
+        return Case(self.harness, self.side, self.kind, "none", 0)
+
+    @property
+    def label(self) -> str:
+        what = "no interceptor" if self.hooks == "none" else f"{self.hooks} x{self.interceptors}"
+        return f"({self.harness}) {self.side:<6} {self.kind:<6} {what}"
+
+
+def _cases() -> list[Case]:
+    cases: list[Case] = []
+    groups: list[tuple[str, str, str, list[tuple[str, int]]]] = [
+        (
+            "a",
+            "sync",
+            "unary",
+            [("catch-all", 1), ("catch-all", 5), ("typed", 1), ("typed", 5), ("exception-to-status", 1)],
+        ),
+        ("a", "sync", "stream", [("catch-all", 1), ("catch-all", 5), ("typed", 1), ("exception-to-status", 1)]),
+        (
+            "a",
+            "aio",
+            "unary",
+            [("catch-all", 1), ("catch-all", 5), ("typed", 1), ("typed", 5), ("exception-to-status", 1)],
+        ),
+        ("a", "aio", "stream", [("catch-all", 1), ("catch-all", 5), ("typed", 1), ("exception-to-status", 1)]),
+        ("a", "client", "unary", [("catch-all", 1), ("catch-all", 5), ("typed", 1), ("typed", 5)]),
+        ("b", "sync", "unary", [("catch-all", 1), ("catch-all", 5)]),
+        ("b", "sync", "stream", [("catch-all", 1), ("catch-all", 5)]),
+        ("b", "aio", "unary", [("catch-all", 1), ("catch-all", 5)]),
+    ]
+    for harness, side, kind, chains in groups:
+        cases.append(Case(harness, side, kind, "none", 0))
+        cases += [Case(harness, side, kind, hooks, count) for hooks, count in chains]
+    return cases
+
+
+CASES = _cases()
+
+# --------------------------------------------------------------------------------------
+# Interceptors, written once for either library (0.15.4 has only the catch-all hook)
+# --------------------------------------------------------------------------------------
+
+
+def _intercept(
+    self: object, method: Callable[[Any, Any], Any], request_or_iterator: Any, context: Any, method_name: str
+) -> Any:
+    return method(request_or_iterator, context)
+
+
+def _on_server_rpc(
+    self: object, method: Callable[[Any, Any], Any], request: Any, context: Any, method_name: str, /
+) -> Any:
+    return method(request, context)
+
+
+async def _aio_intercept(
+    self: object, method: Callable[[Any, Any], Any], request_or_iterator: Any, context: Any, method_name: str
+) -> Any:
+    # 0.15.4's documented pass-through: a streaming response is handed on, not awaited.
+    response_or_iterator = method(request_or_iterator, context)
+    if hasattr(response_or_iterator, "__aiter__"):
+        return response_or_iterator
+    return await response_or_iterator
+
+
+async def _aio_on_unary_unary(
+    self: object, method: Callable[[Any, Any], Any], request: Any, context: Any, method_name: str, /
+) -> Any:
+    return await method(request, context)
+
+
+def _client_intercept(
+    self: object, method: Callable[[Any, Any], Any], request_or_iterator: Any, call_details: Any
+) -> Any:
+    return method(request_or_iterator, call_details)
+
+
+def _on_client_call(self: object, method: Callable[[Any, Any], Any], request: Any, call_details: Any, /) -> Any:
+    return method(request, call_details)
+
+
+@dataclass
+class Library:
+    """The interceptor library a worker measures, found by module name."""
+
+    name: str
+    version: str
+    location: str
+    server: ModuleType
+    client: ModuleType
+    exception_to_status: ModuleType
+    typed_hooks: bool
+
+    @classmethod
+    def load(cls, module: str) -> Library:
+        package = importlib.import_module(module)
+        try:
+            version = importlib.metadata.version("grpc-interceptor") if module == "grpc_interceptor" else "unknown"
+        except importlib.metadata.PackageNotFoundError:
+            version = "unknown"
+        server = importlib.import_module(f"{module}.server")
+        return cls(
+            name=module,
+            version=str(getattr(package, "__version__", version)),
+            location=str(getattr(package, "__file__", "?")),
+            server=server,
+            client=importlib.import_module(f"{module}.client"),
+            exception_to_status=importlib.import_module(f"{module}.exception_to_status"),
+            typed_hooks=hasattr(server.ServerInterceptor, "on_unary_unary"),
+        )
+
+    def interceptors(self, side: str, hooks: str, count: int) -> list[Any] | None:
+        """Return ``count`` pass-through interceptors of one sort, or None if the library has none."""
+        if hooks == "typed" and not self.typed_hooks:
+            return None
+        make: Callable[[], Any]
+        body: dict[str, Callable[..., Any]]
+        if hooks == "exception-to-status":
+            if side == "client":
+                return None
+            name = "ExceptionToStatusInterceptor" if side == "sync" else "AsyncExceptionToStatusInterceptor"
+            make = getattr(self.exception_to_status, name)
+        elif side == "sync":
+            body = {"on_unary_unary": _on_server_rpc, "on_unary_stream": _on_server_rpc}
+            make = type(
+                "PassThrough", (self.server.ServerInterceptor,), body if hooks == "typed" else {"intercept": _intercept}
+            )
+        elif side == "aio":
+            # A streaming hook may return the continuation's async iterator as it is.
+            body = {"on_unary_unary": _aio_on_unary_unary, "on_unary_stream": _on_server_rpc}
+            make = type(
+                "AsyncPassThrough",
+                (self.server.AsyncServerInterceptor,),
+                body if hooks == "typed" else {"intercept": _aio_intercept},
+            )
+        else:
+            body = {"on_unary_unary": _on_client_call}
+            make = type(
+                "ClientPassThrough",
+                (self.client.ClientInterceptor,),
+                body if hooks == "typed" else {"intercept": _client_intercept},
+            )
+        return [make() for _ in range(count)]
+
+
+# --------------------------------------------------------------------------------------
+# Harness (a): the chain wired once, as grpc's server would call it
+# --------------------------------------------------------------------------------------
+
+
+class _Context:
+    """A servicer context that nothing in a pass-through chain touches."""
+
+    __slots__ = ()
+
+
+class _Details(grpc.HandlerCallDetails):
+    __slots__ = ("invocation_metadata", "method")
+
+    def __init__(self, method: str) -> None:
+        self.method = method
+        self.invocation_metadata = ()
+
+
+REQUEST = b"request"
+CONTEXT = _Context()
+
+
+def _sync_unary(request: bytes, context: object) -> bytes:
+    return request
+
+
+def _sync_stream(request: bytes, context: object) -> Iterator[bytes]:
+    for _ in range(MESSAGES):
+        yield request
+
+
+async def _aio_unary(request: bytes, context: object) -> bytes:
+    return request
+
+
+async def _aio_stream(request: bytes, context: object) -> AsyncIterator[bytes]:
+    for _ in range(MESSAGES):
+        yield request
+
+
+def _handler(side: str, kind: str) -> grpc.RpcMethodHandler[Any, Any]:
+    if kind == "unary":
+        return grpc.unary_unary_rpc_method_handler(_sync_unary if side == "sync" else _aio_unary)
+    return grpc.unary_stream_rpc_method_handler(_sync_stream if side == "sync" else _aio_stream)
+
+
+def _chain(interceptors: Sequence[Any], innermost: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Return the outermost continuation: each calls ``intercept_service`` with the next."""
+    entry = innermost
+    for interceptor in reversed(interceptors):
+        entry = functools.partial(interceptor.intercept_service, entry)
+    return entry
+
+
+def _timed_sync(entry: Callable[[Any], Any], kind: str) -> Callable[[int], int]:
+    details = _Details(METHOD)
+
+    def unary(count: int) -> int:
+        start = time.perf_counter_ns()
+        for _ in range(count):
+            entry(details).unary_unary(REQUEST, CONTEXT)
+        return time.perf_counter_ns() - start
+
+    def stream(count: int) -> int:
+        start = time.perf_counter_ns()
+        for _ in range(count):
+            for _message in entry(details).unary_stream(REQUEST, CONTEXT):
+                pass
+        return time.perf_counter_ns() - start
+
+    return unary if kind == "unary" else stream
+
+
+def _timed_aio(entry: Callable[[Any], Any], kind: str, loop: asyncio.AbstractEventLoop) -> Callable[[int], int]:
+    details = _Details(METHOD)
+
+    async def unary(count: int) -> int:
+        start = time.perf_counter_ns()
+        for _ in range(count):
+            handler = await entry(details)
+            await handler.unary_unary(REQUEST, CONTEXT)
+        return time.perf_counter_ns() - start
+
+    async def stream(count: int) -> int:
+        start = time.perf_counter_ns()
+        for _ in range(count):
+            handler = await entry(details)
+            async for _message in handler.unary_stream(REQUEST, CONTEXT):
+                pass
+        return time.perf_counter_ns() - start
+
+    timed = unary if kind == "unary" else stream
+    return lambda count: loop.run_until_complete(timed(count))
+
+
+def _timed_client(interceptors: Sequence[Any], library: Library) -> Callable[[int], int]:
+    def channel(call_details: Any, request: Any) -> Any:  # stands for grpc's channel: returns the "call"
+        return request
+
+    entry: Callable[[Any, Any], Any] = channel
+    for interceptor in reversed(interceptors):
+        entry = functools.partial(interceptor.intercept_unary_unary, entry)
+    details = library.client.ClientCallDetails(METHOD, None, None, None, None, None)
+
+    def unary(count: int) -> int:
+        start = time.perf_counter_ns()
+        for _ in range(count):
+            entry(details, REQUEST)
+        return time.perf_counter_ns() - start
+
+    return unary
+
+
+# --------------------------------------------------------------------------------------
+# Harness (b): grpc's own server pipeline (private grpc API: skipped where it differs)
+# --------------------------------------------------------------------------------------
+
+
+def _grpc_sync_pipeline(interceptors: Sequence[Any], kind: str) -> Callable[[int], int] | None:
+    try:
+        pipelines = importlib.import_module("grpc._interceptor")
+        server_module = importlib.import_module("grpc._server")
+        make_details: Callable[[str, Any], Any] = server_module._HandlerCallDetails
+        pipeline: Any = pipelines.service_pipeline(list(interceptors))
+    except (ImportError, AttributeError):
+        return None
+    generic = grpc.method_handlers_generic_handler(SERVICE, {"Method": _handler("sync", kind)})
+    query = generic.service
+    execute: Callable[..., Any] | None = None if pipeline is None else pipeline.execute
+
+    # As grpc's _find_method_handler: new call details and a context copy per RPC.
+    def find() -> Any:
+        details = make_details(METHOD, ())
+        if execute is None:
+            return contextvars.copy_context().run(query, details)
+        return contextvars.copy_context().run(execute, query, details)
+
+    def unary(count: int) -> int:
+        start = time.perf_counter_ns()
+        for _ in range(count):
+            find().unary_unary(REQUEST, CONTEXT)
+        return time.perf_counter_ns() - start
+
+    def stream(count: int) -> int:
+        start = time.perf_counter_ns()
+        for _ in range(count):
+            for _message in find().unary_stream(REQUEST, CONTEXT):
+                pass
+        return time.perf_counter_ns() - start
+
+    return unary if kind == "unary" else stream
+
+
+def _grpc_aio_pipeline(interceptors: Sequence[Any], loop: asyncio.AbstractEventLoop) -> Callable[[int], int] | None:
+    try:
+        cygrpc = importlib.import_module("grpc._cython.cygrpc")
+        find: Callable[..., Any] = cygrpc._find_method_handler
+        generic = grpc.method_handlers_generic_handler(SERVICE, {"Method": _handler("aio", "unary")})
+        resolver = cygrpc._MethodResolver([generic], {})
+        chain = tuple(interceptors)
+        if loop.run_until_complete(find(METHOD, (), resolver, chain)) is None:
+            return None
+    except (ImportError, AttributeError, TypeError):  # another grpc version: another signature
+        return None
+
+    async def unary(count: int) -> int:
+        start = time.perf_counter_ns()
+        for _ in range(count):
+            handler = await find(METHOD, (), resolver, chain)
+            await handler.unary_unary(REQUEST, CONTEXT)
+        return time.perf_counter_ns() - start
+
+    return lambda count: loop.run_until_complete(unary(count))
+
+
+def _runner(case: Case, library: Library, loop: asyncio.AbstractEventLoop) -> Callable[[int], int] | None:
+    interceptors = library.interceptors(case.side, case.hooks, case.interceptors) if case.interceptors else []
+    if interceptors is None:
+        return None
+    if case.side == "client":
+        return _timed_client(interceptors, library)
+    if case.harness == "b":
+        return (
+            _grpc_sync_pipeline(interceptors, case.kind)
+            if case.side == "sync"
+            else _grpc_aio_pipeline(interceptors, loop)
+        )
+    handler = _handler(case.side, case.kind)
+    if case.side == "sync":
+        return _timed_sync(_chain(interceptors, lambda details: handler), case.kind)
+
+    async def innermost(details: Any) -> Any:
+        return handler
+
+    return _timed_aio(_chain(interceptors, innermost), case.kind, loop)
+
+
+def _measure(run: Callable[[int], int], count: int) -> int:
+    gc.disable()
+    try:
+        return run(count)
+    finally:
+        gc.enable()
+
+
+def _calibrate(run: Callable[[int], int], target_ns: int) -> int:
+    """Return a count of RPCs that takes about ``target_ns`` (after a warm-up RPC)."""
+    _measure(run, 1)  # the first RPC builds what the library caches per method
+    count = 1
+    while True:
+        elapsed = _measure(run, count)
+        if elapsed >= target_ns // 4 or count >= 1 << 24:
+            return max(1, int(count * target_ns / max(elapsed, 1)))
+        count *= 4
+
+
+def worker(module: str, target_ns: int) -> None:
+    """Serve measurements on stdin/stdout: a case key in, ``{"ns": per RPC}`` out."""
+    library = Library.load(module)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    runners = {case.key: run for case in CASES if (run := _runner(case, library, loop)) is not None}
+    hello = {
+        "library": library.name,
+        "version": library.version,
+        "location": library.location,
+        "python": platform.python_version(),
+        "grpcio": grpc.__version__,
+        "cases": sorted(runners),
+    }
+    print(json.dumps(hello), flush=True)
+    counts: dict[str, int] = {}
+    for line in sys.stdin:
+        key = line.strip()
+        if not key:
+            break
+        reply: dict[str, object]
+        try:
+            run = runners[key]
+            if key not in counts:
+                counts[key] = _calibrate(run, target_ns)
+            reply = {"ns": _measure(run, counts[key]) / counts[key]}
+        except Exception as exc:  # reported by the parent, which stops
+            reply = {"error": f"{key}: {type(exc).__name__}: {exc}"}
+        print(json.dumps(reply), flush=True)
+    loop.close()
+
+
+class Worker:
+    """A worker process measuring one library."""
+
+    def __init__(self, label: str, python: str, module: str, target_ns: int, env: dict[str, str]) -> None:
+        self.label = label
+        command = [python, str(Path(__file__).resolve()), "--worker", module, "--target-ns", str(target_ns)]
+        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        self.hello: dict[str, Any] = json.loads(self._read())
+        self.cases: set[str] = set(self.hello["cases"])
+
+    def _read(self) -> str:
+        stdout: IO[str] | None = self._process.stdout
+        line = stdout.readline() if stdout is not None else ""
+        if not line:
+            raise RuntimeError(f"benchmark worker for {self.label} exited (status {self._process.wait()})")
+        return line
+
+    def measure(self, key: str) -> float:
+        stdin: IO[str] | None = self._process.stdin
+        assert stdin is not None
+        stdin.write(key + "\n")
+        stdin.flush()
+        reply: dict[str, Any] = json.loads(self._read())
+        if "error" in reply:
+            raise RuntimeError(f"benchmark worker for {self.label}: {reply['error']}")
+        return float(reply["ns"])
+
+    def close(self) -> None:
+        if self._process.stdin is not None:
+            self._process.stdin.close()
+        self._process.wait(timeout=30)
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+
+
+def in_process(workers: Sequence[Worker], rounds: int) -> dict[str, dict[str, float]]:
+    """Run every case ``rounds`` times, interleaved, and return the median ns per RPC."""
+    samples: dict[str, dict[str, list[float]]] = {w.label: {} for w in workers}
+    for round_ in range(rounds):
+        order = CASES if round_ % 2 == 0 else CASES[::-1]  # no case always runs first or last
+        for case in order:
+            for w in workers if round_ % 2 == 0 else workers[::-1]:
+                if case.key in w.cases:
+                    samples[w.label].setdefault(case.key, []).append(w.measure(case.key))
+    return {
+        label: {key: statistics.median(values) for key, values in by_key.items()} for label, by_key in samples.items()
+    }
+
+
+# --------------------------------------------------------------------------------------
+# Loopback: real servers on 127.0.0.1, one sequential client
+# --------------------------------------------------------------------------------------
+
+
+def _sync_loopback_interceptor() -> Any:
+    from grpc_interceptor import ServerInterceptor
+
+    class PassThrough(ServerInterceptor):
+        def intercept(
+            self, method: Any, request_or_iterator: Any, context: grpc.ServicerContext, method_name: str, /
+        ) -> Any:
+            return method(request_or_iterator, context)
+
+    return PassThrough()
+
+
+def _aio_loopback_interceptor() -> Any:
+    from grpc_interceptor import AsyncServerInterceptor
+
+    class AsyncPassThrough(AsyncServerInterceptor):
+        def on_unary_stream(self, method: Any, request: Any, context: Any, method_name: str, /) -> AsyncIterator[Any]:
+            return method(request, context)  # type: ignore[no-any-return]
+
+        async def on_unary_unary(self, method: Any, request: Any, context: Any, method_name: str, /) -> Any:
+            return await method(request, context)
+
+    return AsyncPassThrough()
+
+
+def _loopback_handlers(aio: bool) -> grpc.GenericRpcHandler:
+    unary: Any = _aio_unary if aio else _sync_unary
+    stream: Any = _aio_stream if aio else _sync_stream
+    return grpc.method_handlers_generic_handler(
+        SERVICE,
+        {"Unary": grpc.unary_unary_rpc_method_handler(unary), "Stream": grpc.unary_stream_rpc_method_handler(stream)},
+    )
+
+
+class _LoopThread:
+    """An event loop in a thread, for the grpc.aio servers."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+
+    def run(self, coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=30)
+        self.loop.close()
+
+
+@dataclass
+class _Endpoint:
+    server: str
+    interceptors: int
+    channel: grpc.Channel
+    unary: grpc.UnaryUnaryMultiCallable[Any, Any]
+    stream: grpc.UnaryStreamMultiCallable[Any, Any]
+
+
+def loopback(rounds: int, unary_calls: int, stream_calls: int) -> list[dict[str, Any]]:
+    """Measure RPCs over 127.0.0.1 with 0, 1 and 5 interceptors on a sync and an aio server."""
+    counts = (0, 1, 5)
+    stops: list[Callable[[], None]] = []
+    endpoints: list[_Endpoint] = []
+    loop_thread = _LoopThread()
+    executor = ThreadPoolExecutor(max_workers=4)
+    try:
+        for count in counts:
+            server = grpc.server(executor, interceptors=[_sync_loopback_interceptor() for _ in range(count)])
+            server.add_generic_rpc_handlers((_loopback_handlers(aio=False),))
+            port = server.add_insecure_port("127.0.0.1:0")
+            server.start()
+            stops.append(functools.partial(_stop_sync, server))
+            endpoints.append(_open("sync", count, port))
+        for count in counts:
+            aio_server, port = loop_thread.run(_start_aio(count))
+            stops.append(functools.partial(_stop_aio, loop_thread, aio_server))
+            endpoints.append(_open("aio", count, port))
+        for endpoint in endpoints:  # warm up: connections, caches, code paths
+            for _ in range(max(20, unary_calls // 10)):
+                endpoint.unary(REQUEST, timeout=10)
+            for _message in endpoint.stream(REQUEST, timeout=10):
+                pass
+        unary_rps: dict[int, list[float]] = {i: [] for i in range(len(endpoints))}
+        stream_ms: dict[int, list[float]] = {i: [] for i in range(len(endpoints))}
+        latencies: dict[int, list[int]] = {i: [] for i in range(len(endpoints))}
+        for round_ in range(rounds):
+            shift = round_ % len(endpoints)
+            order = list(range(len(endpoints)))[shift:] + list(range(len(endpoints)))[:shift]
+            for index in order:
+                endpoint = endpoints[index]
+                taken = _unary_round(endpoint.unary, unary_calls)
+                latencies[index] += taken
+                unary_rps[index].append(len(taken) / (sum(taken) / 1e9))
+                start = time.perf_counter_ns()
+                for _ in range(stream_calls):
+                    for _message in endpoint.stream(REQUEST, timeout=10):
+                        pass
+                stream_ms[index].append((time.perf_counter_ns() - start) / stream_calls / 1e6)
+        rows: list[dict[str, Any]] = []
+        for index, endpoint in enumerate(endpoints):
+            none = next(i for i, e in enumerate(endpoints) if e.server == endpoint.server and e.interceptors == 0)
+            ordered = sorted(latencies[index])
+            rps = statistics.median(unary_rps[index])
+            ms = statistics.median(stream_ms[index])
+            rows.append(
+                {
+                    "server": endpoint.server,
+                    "interceptors": endpoint.interceptors,
+                    "unary_rps": rps,
+                    "unary_rps_ratio_to_none": rps / statistics.median(unary_rps[none]),
+                    "unary_p50_us": ordered[len(ordered) // 2] / 1e3,
+                    "unary_p99_us": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] / 1e3,
+                    "stream_ms": ms,
+                    "stream_ratio_to_none": ms / statistics.median(stream_ms[none]),
+                    "rounds": rounds,
+                    "unary_calls_per_round": unary_calls,
+                    "streams_per_round": stream_calls,
+                }
+            )
+        return rows
+    finally:
+        for endpoint in endpoints:
+            endpoint.channel.close()
+        for stop in stops:
+            stop()
+        executor.shutdown(wait=True)
+        loop_thread.close()
+
+
+def _stop_sync(server: grpc.Server) -> None:
+    server.stop(None).wait()
+
+
+def _stop_aio(loop_thread: _LoopThread, server: grpc.aio.Server) -> None:
+    loop_thread.run(server.stop(None))
+
+
+async def _start_aio(count: int) -> tuple[grpc.aio.Server, int]:
+    server = grpc.aio.server(interceptors=[_aio_loopback_interceptor() for _ in range(count)])
+    server.add_generic_rpc_handlers((_loopback_handlers(aio=True),))
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    return server, port
+
+
+def _open(server: str, count: int, port: int) -> _Endpoint:
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    return _Endpoint(
+        server, count, channel, channel.unary_unary(f"/{SERVICE}/Unary"), channel.unary_stream(f"/{SERVICE}/Stream")
+    )
+
+
+def _unary_round(call: grpc.UnaryUnaryMultiCallable[Any, Any], calls: int) -> list[int]:
+    taken: list[int] = []
+    for _ in range(calls):
+        start = time.perf_counter_ns()
+        call(REQUEST, timeout=10)
+        taken.append(time.perf_counter_ns() - start)
+    return taken
+
+
+# --------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------
+
+
+def _summary(ns: dict[str, float], case: Case) -> dict[str, Any] | None:
+    if case.key not in ns or case.baseline.key not in ns:
+        return None
+    value, base = ns[case.key], ns[case.baseline.key]
+    overhead = (value - base) / case.interceptors if case.interceptors else None
+    return {
+        "ns_per_rpc": value,
+        "ratio_to_baseline": value / base,
+        "overhead_ns_per_interceptor": overhead,
+        "overhead_ns_per_message": overhead / MESSAGES if overhead is not None and case.kind == "stream" else None,
+    }
+
+
+def in_process_rows(results: dict[str, dict[str, float]], ours: str, other: str | None) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for case in CASES:
+        mine = _summary(results[ours], case)
+        if mine is None:
+            continue
+        theirs = _summary(results[other], case) if other is not None else None
+        versus = None
+        if theirs is not None and case.interceptors:
+            versus = mine["overhead_ns_per_interceptor"] / theirs["overhead_ns_per_interceptor"]
+        rows.append(
+            {
+                "key": case.key,
+                "harness": case.harness,
+                "side": case.side,
+                "kind": case.kind,
+                "hooks": case.hooks,
+                "interceptors": case.interceptors,
+                "ours": mine,
+                "other": theirs,
+                "overhead_ours_over_other": versus,
+            }
+        )
+    return rows
+
+
+def _target(name: str, value: float | None, limit: float, unit: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "value": value,
+        "limit": limit,
+        "unit": unit,
+        "met": None if value is None else value <= limit,
+    }
+
+
+def targets(rows: list[dict[str, Any]], loop_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    by_key = {row["key"]: row for row in rows}
+
+    def overhead(key: str, field: str = "overhead_ns_per_interceptor") -> float | None:
+        row = by_key.get(key)
+        return None if row is None else row["ours"][field]
+
+    def versus(key: str) -> float | None:
+        row = by_key.get(key)
+        return None if row is None else row["overhead_ours_over_other"]
+
+    found = [
+        _target("(a) sync unary catch-all x1: ns per interceptor", overhead("a/sync/unary/catch-all/1"), 550, "ns"),
+        _target("(a) sync unary catch-all x5: ns per interceptor", overhead("a/sync/unary/catch-all/5"), 550, "ns"),
+        _target("(a) sync unary catch-all x1: overhead ours/0.15.4", versus("a/sync/unary/catch-all/1"), 1 / 3, "x"),
+        _target("(a) sync unary catch-all x5: overhead ours/0.15.4", versus("a/sync/unary/catch-all/5"), 1 / 3, "x"),
+        _target(
+            "(a) sync stream catch-all x1: ns per message",
+            overhead("a/sync/stream/catch-all/1", "overhead_ns_per_message"),
+            0.3e3,
+            "ns",
+        ),
+    ]
+    for server in ("sync", "aio"):
+        row = next((r for r in loop_rows if r["server"] == server and r["interceptors"] == 5), None)
+        drop = None if row is None else 1 - row["unary_rps_ratio_to_none"]
+        found.append(_target(f"loopback {server} server unary x5: RPC/s lost vs none", drop, 0.03, "fraction"))
+    return found
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def print_report(
+    rows: list[dict[str, Any]], loop_rows: list[dict[str, Any]], goals: list[dict[str, Any]], meta: dict[str, Any]
+) -> None:
+    other_name = meta["other"]["version"] if meta.get("other") else None
+    print(f"\ngrpc-interceptor {meta['ours']['version']}, python {meta['python']}, grpcio {meta['grpcio']}")
+    print(f"in-process: ns per RPC, median of {meta['rounds']} rounds; x base = ratio to no interceptor;")
+    print("+ns/icpt = (chain - none) / interceptors (per message: also / 100 for streams)\n")
+    head = f"{'case':<42}{'ours ns':>9}{'x base':>8}{'+ns/icpt':>10}{'+ns/msg':>9}"
+    if other_name:
+        head += f" |{other_name + ' ns':>11}{'x base':>8}{'+ns/icpt':>10} |{'ours/their':>11}"
+    print(head)
+    print("-" * len(head))
+    for row in rows:
+        case = Case(row["harness"], row["side"], row["kind"], row["hooks"], row["interceptors"])
+        mine = row["ours"]
+        line = (
+            f"{case.label:<42}{mine['ns_per_rpc']:>9.0f}{mine['ratio_to_baseline']:>8.2f}"
+            f"{_fmt(mine['overhead_ns_per_interceptor'], '.0f'):>10}{_fmt(mine['overhead_ns_per_message'], '.1f'):>9}"
+        )
+        if other_name:
+            theirs = row["other"]
+            if theirs is None:
+                line += f" |{'n/a':>11}{'':>8}{'':>10} |{'':>11}"
+            else:
+                line += (
+                    f" |{theirs['ns_per_rpc']:>11.0f}{theirs['ratio_to_baseline']:>8.2f}"
+                    f"{_fmt(theirs['overhead_ns_per_interceptor'], '.0f'):>10} |"
+                    f"{_fmt(row['overhead_ours_over_other'], '.2f'):>11}"
+                )
+        print(line)
+    if loop_rows:
+        first = loop_rows[0]
+        print(
+            f"\nloopback 127.0.0.1, one sequential client, median of {first['rounds']} rounds "
+            f"({first['unary_calls_per_round']} unary, {first['streams_per_round']} streams of {MESSAGES} per round)\n"
+        )
+        head = f"{'server':<8}{'icpt':>5}{'RPC/s':>10}{'x none':>8}{'p50 us':>9}{'p99 us':>9}"
+        head += f"{'stream ms':>11}{'x none':>8}"
+        print(head)
+        print("-" * len(head))
+        for row in loop_rows:
+            print(
+                f"{row['server']:<8}{row['interceptors']:>5}{row['unary_rps']:>10.0f}"
+                f"{row['unary_rps_ratio_to_none']:>8.3f}{row['unary_p50_us']:>9.1f}{row['unary_p99_us']:>9.1f}"
+                f"{row['stream_ms']:>11.3f}{row['stream_ratio_to_none']:>8.3f}"
+            )
+    print("\ntargets")
+    for goal in goals:
+        verdict = "n/a" if goal["met"] is None else ("met" if goal["met"] else "MISSED")
+        value = _fmt(goal["value"], ".3f" if goal["unit"] != "ns" else ".0f")
+        print(f"  {verdict:<7}{goal['name']}: {value} (limit {goal['limit']:.3g} {goal['unit']})")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="a smoke run of a few seconds; numbers are noisy")
+    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"where to write the results ({DEFAULT_JSON})")
+    parser.add_argument("--baseline-python", help="interpreter of an environment with grpc-interceptor 0.15.4")
+    parser.add_argument("--baseline-module", help="import name of grpc-interceptor 0.15.4 in this environment")
+    parser.add_argument("--rounds", type=int, help="rounds per measurement (default 9, quick 3)")
+    parser.add_argument("--no-loopback", action="store_true", help="only the in-process harnesses")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--target-ns", type=int, default=10_000_000, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        worker(args.worker, args.target_ns)
+        return 0
+
+    rounds: int = args.rounds or (3 if args.quick else 9)
+    target_ns = 300_000 if args.quick else 10_000_000
+    workers = [Worker("ours", sys.executable, "grpc_interceptor", target_ns, dict(os.environ))]
+    try:
+        if args.baseline_python:
+            # The other environment must see its own grpc_interceptor, not this checkout.
+            env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+            workers.append(Worker("other", args.baseline_python, "grpc_interceptor", target_ns, env))
+        elif args.baseline_module:
+            workers.append(Worker("other", sys.executable, args.baseline_module, target_ns, dict(os.environ)))
+        if len(workers) > 1 and workers[1].hello["location"] == workers[0].hello["location"]:
+            raise SystemExit("the baseline imports the same grpc_interceptor as this checkout")
+        results = in_process(workers, rounds)
+    finally:
+        for w in workers:
+            w.close()
+    other = "other" if len(workers) > 1 else None
+    rows = in_process_rows(results, "ours", other)
+    loop_rows: list[dict[str, Any]] = []
+    if not args.no_loopback:
+        loop_rows = loopback(
+            max(rounds, 3) if args.quick else max(rounds, 7), 30 if args.quick else 400, 2 if args.quick else 20
+        )
+    meta: dict[str, Any] = {
+        "python": platform.python_version(),
+        "grpcio": grpc.__version__,
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "quick": args.quick,
+        "rounds": rounds,
+        "target_ns_per_measurement": target_ns,
+        "ours": {k: v for k, v in workers[0].hello.items() if k != "cases"},
+        "other": {k: v for k, v in workers[1].hello.items() if k != "cases"} if other else None,
+    }
+    goals = targets(rows, loop_rows)
+    print_report(rows, loop_rows, goals, meta)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(
+        json.dumps({"meta": meta, "in_process": rows, "loopback": loop_rows, "targets": goals}, indent=2)
+    )
+    print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

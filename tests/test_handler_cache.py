@@ -1,0 +1,386 @@
+"""The wrapped handler is built once per method, not per RPC; the cache stays sound and bounded.
+
+Constructions are counted by replacing ``rebuild_handler`` in ``grpc_interceptor.server``
+(the one place a wrapped handler is made), and seen from the outside by a raw grpc
+interceptor placed in front of ours, which records the handler object ours returned for
+every RPC. No timing is asserted here; ``benchmarks/bench.py`` measures, and the last test
+runs it as a smoke test.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import grpc.aio
+import pytest
+from conftest import KINDS, call, echo
+
+from grpc_interceptor import AsyncServerInterceptor, ServerInterceptor, _handlers
+from grpc_interceptor import server as server_module
+from grpc_interceptor.testing import dummy_client
+from grpc_interceptor.testing.dummy_client import dummy_channel
+from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceStub
+
+RPCS = 60  # per kind, through a real server
+DIRECT_RPCS = 500
+METHOD = "/bench.Service/Method"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class PassThrough(ServerInterceptor):
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def intercept(self, method, request_or_iterator, context, method_name):
+        self.calls += 1
+        return method(request_or_iterator, context)
+
+
+class AsyncPassThrough(AsyncServerInterceptor):
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def on_unary_unary(self, method, request, context, method_name, /):
+        self.calls += 1
+        return await method(request, context)
+
+    async def on_unary_stream(self, method, request, context, method_name, /):
+        self.calls += 1
+        async for response in method(request, context):
+            yield response
+
+    async def on_stream_unary(self, method, request_iterator, context, method_name, /):
+        self.calls += 1
+        return await method(request_iterator, context)
+
+    async def on_stream_stream(self, method, request_iterator, context, method_name, /):
+        self.calls += 1
+        async for response in method(request_iterator, context):
+            yield response
+
+
+class Recorder(grpc.ServerInterceptor):
+    """Sits in front of ours on a sync server and keeps every handler ours returned."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, list[object]] = defaultdict(list)
+
+    def intercept_service(self, continuation, handler_call_details):
+        handler = continuation(handler_call_details)
+        self.seen[handler_call_details.method].append(handler)  # kept alive: no id reuse
+        return handler
+
+
+class AsyncRecorder(grpc.aio.ServerInterceptor):
+    def __init__(self) -> None:
+        self.seen: dict[str, list[object]] = defaultdict(list)
+
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
+        self.seen[handler_call_details.method].append(handler)
+        return handler
+
+
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every wrapped handler built from now on, as the kind of handler it was built from."""
+    built: list[str] = []
+    real = server_module.rebuild_handler
+
+    def counting(handler: Any, behavior: Callable[..., Any]) -> Any:
+        built.append(f"{handler.request_streaming}/{handler.response_streaming}")
+        return real(handler, behavior)
+
+    monkeypatch.setattr(server_module, "rebuild_handler", counting)
+    return built
+
+
+class Details(grpc.HandlerCallDetails):
+    def __init__(self, method: str) -> None:
+        self.method = method
+        self.invocation_metadata = ()
+
+
+def _answer(request: str, context: object) -> str:
+    return f"answer to {request}"
+
+
+def _other_answer(request: str, context: object) -> str:
+    return f"other answer to {request}"
+
+
+# --------------------------------------------------------------------------------------
+# Through a real server
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("chain", [1, 5])
+def test_sync_server_builds_one_wrapped_handler_per_method(builds: list[str], chain: int) -> None:
+    recorder = Recorder()
+    ours = [PassThrough() for _ in range(chain)]
+    with dummy_client(special_cases={}, interceptors=[recorder, *ours]) as client:
+        for kind in KINDS:
+            for i in range(RPCS):
+                inputs = (f"m{i}",) if kind.startswith("unary_") else (f"m{i}", "n")
+                assert call(client, kind, *inputs).outputs == echo(kind, *inputs)
+    assert len(builds) == chain * len(KINDS)
+    assert sorted(set(builds)) == ["False/False", "False/True", "True/False", "True/True"]
+    assert len(recorder.seen) == len(KINDS)
+    for method, handlers in recorder.seen.items():
+        assert len(handlers) == RPCS, method
+        assert all(handler is handlers[0] for handler in handlers), method
+    assert [interceptor.calls for interceptor in ours] == [RPCS * len(KINDS)] * chain
+
+
+@pytest.mark.parametrize("chain", [1, 5])
+def test_aio_server_builds_one_wrapped_handler_per_method(builds: list[str], chain: int) -> None:
+    recorder = AsyncRecorder()
+    ours = [AsyncPassThrough() for _ in range(chain)]
+    with dummy_client(special_cases={}, interceptors=[recorder, *ours], aio_server=True) as client:
+        for kind in KINDS:
+            for i in range(RPCS):
+                inputs = (f"m{i}",) if kind.startswith("unary_") else (f"m{i}", "n")
+                assert call(client, kind, *inputs).outputs == echo(kind, *inputs)
+    assert len(builds) == chain * len(KINDS)
+    assert len(recorder.seen) == len(KINDS)
+    for method, handlers in recorder.seen.items():
+        assert len(handlers) == RPCS, method
+        assert all(handler is handlers[0] for handler in handlers), method
+    assert [interceptor.calls for interceptor in ours] == [RPCS * len(KINDS)] * chain
+
+
+def test_unimplemented_method_is_never_cached(builds: list[str]) -> None:
+    ours = PassThrough()
+    with dummy_channel(special_cases={}, interceptors=[ours]) as channel:
+        client = DummyServiceStub(channel)
+        missing = channel.unary_unary("/grpc_interceptor.testing.DummyService/Missing")
+        for _ in range(5):
+            with pytest.raises(grpc.RpcError) as raised:
+                missing(b"", timeout=10)
+            assert raised.value.code() is grpc.StatusCode.UNIMPLEMENTED  # type: ignore[attr-defined]
+        assert call(client, "unary_unary", "x").outputs == ["x"]
+    assert builds == ["False/False"]
+    cache = ours._grpc_interceptor_handlers
+    assert cache is not None
+    assert list(cache) == ["/grpc_interceptor.testing.DummyService/Execute"]
+
+
+# --------------------------------------------------------------------------------------
+# Direct intercept_service calls, as grpc's server makes them
+# --------------------------------------------------------------------------------------
+
+
+def test_direct_calls_build_once_and_reuse(builds: list[str]) -> None:
+    ours = PassThrough()
+    handler = grpc.unary_unary_rpc_method_handler(_answer)
+    details = Details(METHOD)
+    returned = [ours.intercept_service(lambda _: handler, details) for _ in range(DIRECT_RPCS)]
+    assert builds == ["False/False"]
+    first = returned[0]
+    assert first is not None and first is not handler
+    assert all(wrapped is first for wrapped in returned)
+    assert first.unary_unary is not None
+    assert first.unary_unary("q", None) == "answer to q"
+    assert ours.calls == 1
+
+
+async def test_aio_direct_calls_build_once_and_reuse(builds: list[str]) -> None:
+    ours = AsyncPassThrough()
+
+    async def _unary(request: str, context: object) -> str:
+        return f"answer to {request}"
+
+    handler = grpc.unary_unary_rpc_method_handler(_unary)
+
+    async def continuation(details: grpc.HandlerCallDetails) -> Any:
+        return handler
+
+    details = Details(METHOD)
+    returned = [await ours.intercept_service(continuation, details) for _ in range(DIRECT_RPCS)]
+    assert builds == ["False/False"]
+    first = returned[0]
+    assert first is not None and first is not handler
+    assert all(wrapped is first for wrapped in returned)
+    assert first.unary_unary is not None
+    assert await first.unary_unary("q", None) == "answer to q"
+    assert ours.calls == 1
+
+
+def test_none_from_the_continuation_is_passed_on_and_not_cached(builds: list[str]) -> None:
+    ours = PassThrough()
+    details = Details(METHOD)
+    for _ in range(3):
+        assert ours.intercept_service(lambda _: None, details) is None
+    assert builds == []
+    assert not ours._grpc_interceptor_handlers  # never created, or empty
+    handler = grpc.unary_unary_rpc_method_handler(_answer)
+    wrapped = ours.intercept_service(lambda _: handler, details)
+    assert wrapped is not None and wrapped is not handler
+    assert builds == ["False/False"]
+    # None again for the same method (the service went away): None, and the entry stays valid.
+    assert ours.intercept_service(lambda _: None, details) is None
+    assert ours.intercept_service(lambda _: handler, details) is wrapped
+    assert builds == ["False/False"]
+
+
+async def test_aio_none_from_the_continuation_is_passed_on_and_not_cached(builds: list[str]) -> None:
+    ours = AsyncPassThrough()
+    details = Details(METHOD)
+
+    async def nothing(_: grpc.HandlerCallDetails) -> Any:
+        return None
+
+    for _ in range(3):
+        assert await ours.intercept_service(nothing, details) is None
+    assert builds == []
+    assert not ours._grpc_interceptor_handlers
+
+
+def test_a_different_handler_for_the_same_method_is_wrapped_anew(builds: list[str]) -> None:
+    ours = PassThrough()
+    details = Details(METHOD)
+    first = grpc.unary_unary_rpc_method_handler(_answer)
+    second = grpc.unary_unary_rpc_method_handler(_other_answer)
+    order = [first, first, second, second, first, second]
+    returned = [ours.intercept_service(lambda _, h=h: h, details) for h in order]
+    # A build each time the continuation's handler changed; the same handler in a row is reused.
+    assert len(builds) == 4
+    assert returned[0] is returned[1]
+    assert returned[2] is returned[3]
+    assert returned[1] is not returned[2]
+    answers = [wrapped.unary_unary("q", None) for wrapped in returned if wrapped is not None and wrapped.unary_unary]
+    assert answers == [
+        "answer to q",
+        "answer to q",
+        "other answer to q",
+        "other answer to q",
+        "answer to q",
+        "other answer to q",
+    ]
+
+
+async def test_aio_a_different_handler_for_the_same_method_is_wrapped_anew(builds: list[str]) -> None:
+    ours = AsyncPassThrough()
+    details = Details(METHOD)
+
+    async def one(request: str, context: object) -> str:
+        return "one"
+
+    async def two(request: str, context: object) -> str:
+        return "two"
+
+    handlers = [grpc.unary_unary_rpc_method_handler(one), grpc.unary_unary_rpc_method_handler(two)]
+    seen = []
+    for index in (0, 0, 1, 1, 0):
+
+        async def continuation(_: grpc.HandlerCallDetails, index: int = index) -> Any:
+            return handlers[index]
+
+        wrapped = await ours.intercept_service(continuation, details)
+        assert wrapped is not None and wrapped.unary_unary is not None
+        seen.append(await wrapped.unary_unary("q", None))
+    assert seen == ["one", "one", "two", "two", "one"]
+    assert len(builds) == 3
+
+
+def test_the_cache_is_bounded_and_drops_the_oldest(builds: list[str]) -> None:
+    ours = PassThrough()
+    handler = grpc.unary_unary_rpc_method_handler(_answer)
+    limit = _handlers.CACHE_LIMIT
+    names = [f"/bench.Service/Method{i}" for i in range(limit + 25)]
+    for name in names:
+        assert ours.intercept_service(lambda _: handler, Details(name)) is not None
+    cache = ours._grpc_interceptor_handlers
+    assert cache is not None
+    assert len(cache) == limit
+    assert names[0] not in cache and names[24] not in cache
+    assert names[25] in cache and names[-1] in cache
+    assert len(builds) == len(names)
+    # A dropped method still works: it is built again, and stays within the bound.
+    assert ours.intercept_service(lambda _: handler, Details(names[0])) is not None
+    assert len(builds) == len(names) + 1
+    assert len(cache) == limit
+    # A method still in the cache is not rebuilt.
+    ours.intercept_service(lambda _: handler, Details(names[-1]))
+    assert len(builds) == len(names) + 1
+
+
+def test_interceptors_without_init_get_their_cache_lazily(builds: list[str]) -> None:
+    class NoInit(ServerInterceptor):
+        def __init__(self) -> None:  # no super().__init__(), as 0.15.4 users write
+            pass
+
+        def intercept(self, method, request_or_iterator, context, method_name):
+            return method(request_or_iterator, context)
+
+    a, b = NoInit(), NoInit()
+    handler = grpc.unary_unary_rpc_method_handler(_answer)
+    for _ in range(10):
+        a.intercept_service(lambda _: handler, Details(METHOD))
+        b.intercept_service(lambda _: handler, Details(METHOD))
+    assert len(builds) == 2  # one per interceptor object: caches are not shared
+    assert a._grpc_interceptor_handlers is not b._grpc_interceptor_handlers
+
+
+def test_stream_kinds_build_once_too(builds: list[str]) -> None:
+    ours = PassThrough()
+
+    def stream(request: str, context: object) -> Iterator[str]:
+        yield from request
+
+    handler = grpc.unary_stream_rpc_method_handler(stream)
+    returned = [ours.intercept_service(lambda _: handler, Details(METHOD)) for _ in range(50)]
+    assert builds == ["False/True"]
+    wrapped = returned[0]
+    assert wrapped is not None and wrapped.unary_stream is not None
+    assert all(w is wrapped for w in returned)
+    assert list(wrapped.unary_stream("abc", None)) == ["a", "b", "c"]
+
+
+# --------------------------------------------------------------------------------------
+# The benchmark runs (smoke test: no timing asserted)
+# --------------------------------------------------------------------------------------
+
+
+def test_benchmark_quick_run(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--quick", "--json", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "targets" in done.stdout
+    result = json.loads(out.read_text())
+    assert set(result) == {"meta", "in_process", "loopback", "targets"}
+    assert result["meta"]["quick"] is True
+    keys = {row["key"] for row in result["in_process"]}
+    for key in (
+        "a/sync/unary/none/0",
+        "a/sync/unary/catch-all/5",
+        "a/aio/stream/catch-all/1",
+        "a/client/unary/typed/1",
+    ):
+        assert key in keys
+    for row in result["in_process"]:
+        assert row["ours"]["ns_per_rpc"] > 0
+        assert row["other"] is None  # no baseline library given
+    assert {(row["server"], row["interceptors"]) for row in result["loopback"]} == {
+        (server, count) for server in ("sync", "aio") for count in (0, 1, 5)
+    }
+    for row in result["loopback"]:
+        assert row["unary_rps"] > 0 and row["unary_p99_us"] >= row["unary_p50_us"] > 0
+    names = [target["name"] for target in result["targets"]]
+    assert len(names) == 7
+    for target in result["targets"]:
+        expect_none = "0.15.4" in target["name"]
+        assert (target["met"] is None) == expect_none, target
