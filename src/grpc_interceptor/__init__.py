@@ -10,6 +10,9 @@ from grpc_interceptor.client import ClientCallDetails as ClientCallDetails
 from grpc_interceptor.client import ClientInterceptor as ClientInterceptor
 from grpc_interceptor.client import ClientInterceptorReturnType as ClientInterceptorReturnType
 from grpc_interceptor.client import aio_channel_interceptors as aio_channel_interceptors
+from grpc_interceptor.client_errors import AsyncStatusToExceptionInterceptor as AsyncStatusToExceptionInterceptor
+from grpc_interceptor.client_errors import StatusToExceptionInterceptor as StatusToExceptionInterceptor
+from grpc_interceptor.client_errors import exception_from_rpc_error as exception_from_rpc_error
 from grpc_interceptor.exception_to_status import AsyncExceptionToStatusInterceptor as AsyncExceptionToStatusInterceptor
 from grpc_interceptor.exception_to_status import ExceptionToStatusInterceptor as ExceptionToStatusInterceptor
 from grpc_interceptor.selection import MethodSelector as MethodSelector
@@ -32,6 +35,7 @@ __all__ = [
     "AsyncClientInterceptor",
     "AsyncExceptionToStatusInterceptor",
     "AsyncServerInterceptor",
+    "AsyncStatusToExceptionInterceptor",
     "ClientCallDetails",
     "ClientInterceptor",
     "ClientInterceptorReturnType",
@@ -43,7 +47,9 @@ __all__ = [
     "SelectedClientInterceptor",
     "SelectedServerInterceptor",
     "ServerInterceptor",
+    "StatusToExceptionInterceptor",
     "aio_channel_interceptors",
+    "exception_from_rpc_error",
     "methods",
     "parse_method_name",
     "select",

@@ -120,6 +120,10 @@ class ExceptionToStatusInterceptor(_StatusSettings, ServerInterceptor[RequestT, 
         ``context.abort(...)`` (which raises) to choose the status. Should an override
         return nonetheless, ``ex`` is raised again.
 
+        A ``GrpcException`` with ``trailing_metadata`` sends it with the status; one
+        with ``error_details`` is sent as a rich ``google.rpc.Status`` with
+        ``context.abort_with_status()`` (this needs the ``status`` extra).
+
         Args:
             ex: The exception that was raised.
             request_or_iterator: The request message, or the request iterator of a
@@ -128,6 +132,13 @@ class ExceptionToStatusInterceptor(_StatusSettings, ServerInterceptor[RequestT, 
             method_name: The method, ``/package.Service/Method``.
         """
         if isinstance(ex, GrpcException):
+            if ex.error_details:
+                # Imported here: only rich details need the `status` extra.
+                from grpc_interceptor.rich_status import to_grpc_status
+
+                context.abort_with_status(to_grpc_status(ex))
+            if ex.trailing_metadata:
+                context.set_trailing_metadata(ex.trailing_metadata)
             context.abort(ex.status_code, ex.details)
         status = self._status_for_unknown(ex, context)
         if status is not None:
@@ -252,6 +263,12 @@ class AsyncExceptionToStatusInterceptor(_StatusSettings, AsyncServerInterceptor[
         (``await context.abort(...)`` raises), and ``ex`` is raised again if it returns.
         """
         if isinstance(ex, GrpcException):
+            if ex.error_details:
+                from grpc_interceptor.rich_status import to_grpc_status
+
+                await context.abort_with_status(to_grpc_status(ex))
+            if ex.trailing_metadata:
+                await context.abort(ex.status_code, ex.details, ex.trailing_metadata)
             await context.abort(ex.status_code, ex.details)
         status = self._status_for_unknown(ex, context)
         if status is not None:

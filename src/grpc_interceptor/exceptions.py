@@ -8,8 +8,19 @@ truth on what the codes mean.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, TypeVar
 
 from grpc import StatusCode
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+#: A protobuf message class, for :meth:`GrpcException.error_detail`.
+_MessageT = TypeVar("_MessageT", bound="Message")
+
+# Trailing metadata as exceptions keep it: ``(key, value)`` pairs.
+_Metadata = tuple[tuple[str, "str | bytes"], ...]
 
 __all__ = [
     "Aborted",
@@ -43,23 +54,55 @@ class GrpcException(Exception):
         status_code: The :class:`grpc.StatusCode`; never ``OK``, since gRPC raises no
             error on the client for an ``OK`` status.
         details: A human-readable sentence about the error, sent to the client.
+        error_details: Protobuf messages that say more, for programs rather than
+            people: the ``details`` of a ``google.rpc.Status``, typically the
+            ``google.rpc`` error details (``BadRequest``, ``ErrorInfo``,
+            ``RetryInfo``, ...). Sending them needs the ``status`` extra
+            (``pip install grpc-interceptor[status]``). Empty by default.
+        trailing_metadata: ``(key, value)`` pairs sent with the status. On the
+            client (see :class:`~grpc_interceptor.StatusToExceptionInterceptor`),
+            what the server sent. Empty by default.
 
     Args:
         details: If not ``None``, replaces the class's default details.
         status_code: If not ``None``, replaces the class's status code.
+        error_details: Protobuf messages for the status's ``details`` (keyword only).
+        trailing_metadata: Metadata to send with the status (keyword only): keys
+            are lowercase ``str``; values are ``str``, or ``bytes`` for keys ending
+            in ``-bin``.
 
     Raises:
-        TypeError: If ``details`` is not a ``str`` or ``status_code`` is not a
-            :class:`grpc.StatusCode`.
-        ValueError: If ``status_code`` is ``StatusCode.OK``.
+        TypeError: If ``details`` is not a ``str``, ``status_code`` is not a
+            :class:`grpc.StatusCode`, an error detail is not a protobuf message, or
+            a metadata entry is not a ``(str, str | bytes)`` pair.
+        ValueError: If ``status_code`` is ``StatusCode.OK``, or a metadata key is
+            not lowercase or its value does not fit its ``-bin`` suffix.
+
+    Example:
+        >>> from google.rpc.error_details_pb2 import BadRequest
+        >>> violation = BadRequest.FieldViolation(field="email", description="not an address")
+        >>> error = InvalidArgument("bad email", error_details=[BadRequest(field_violations=[violation])])
+        >>> error
+        InvalidArgument(status_code=INVALID_ARGUMENT, details='bad email', error_details=[BadRequest])
+        >>> error.error_detail(BadRequest).field_violations[0].field
+        'email'
     """
 
     # Class-level defaults, so that a user subclass that skips super().__init__()
-    # still has both attributes.
+    # still has every attribute.
     status_code: StatusCode = StatusCode.UNKNOWN
     details: str = "Unknown exception occurred"
+    error_details: tuple[Message, ...] = ()
+    trailing_metadata: _Metadata = ()
 
-    def __init__(self, details: str | None = None, status_code: StatusCode | None = None) -> None:
+    def __init__(
+        self,
+        details: str | None = None,
+        status_code: StatusCode | None = None,
+        *,
+        error_details: Iterable[Message] | None = None,
+        trailing_metadata: Iterable[tuple[str, str | bytes]] | None = None,
+    ) -> None:
         if details is not None:
             if not isinstance(details, str):
                 raise TypeError(
@@ -78,7 +121,29 @@ class GrpcException(Exception):
                     "on the client for an OK status"
                 )
             self.status_code = status_code
+        if error_details is not None:
+            self.error_details = _checked_error_details(type(self).__name__, error_details)
+        if trailing_metadata is not None:
+            self.trailing_metadata = _checked_metadata(type(self).__name__, trailing_metadata)
         super().__init__(self.details)
+
+    def error_detail(self, detail_type: type[_MessageT]) -> _MessageT | None:
+        """Return the first of :attr:`error_details` of a given message class, if any.
+
+        Args:
+            detail_type: A protobuf message class, e.g. ``google.rpc.error_details_pb2.RetryInfo``.
+
+        Returns:
+            The detail, or ``None`` when there is none of that class.
+
+        Example:
+            >>> NotFound().error_detail(NotFound) is None
+            True
+        """
+        for detail in self.error_details:
+            if isinstance(detail, detail_type):
+                return detail
+        return None
 
     @property
     def status_string(self) -> str:
@@ -94,7 +159,45 @@ class GrpcException(Exception):
         return self.details
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(status_code={self.status_string}, details={self.details!r})"
+        extra = ""
+        if self.error_details:
+            extra += f", error_details=[{', '.join(type(detail).__name__ for detail in self.error_details)}]"
+        if self.trailing_metadata:
+            extra += f", trailing_metadata={list(self.trailing_metadata)!r}"
+        return f"{type(self).__name__}(status_code={self.status_string}, details={self.details!r}{extra})"
+
+
+def _checked_error_details(owner: str, error_details: Iterable[Message]) -> tuple[Message, ...]:
+    if isinstance(error_details, (str, bytes)) or not isinstance(error_details, Iterable):
+        raise TypeError(f"{owner}: error_details must be an iterable of protobuf messages, got {error_details!r}")
+    checked = tuple(error_details)
+    for detail in checked:
+        # Duck-typed: protobuf is not a dependency of this module.
+        if not (hasattr(detail, "SerializeToString") and hasattr(detail, "DESCRIPTOR")):
+            raise TypeError(f"{owner}: an error detail must be a protobuf message, got {type(detail).__name__}")
+    return checked
+
+
+def _checked_metadata(owner: str, metadata: Iterable[tuple[str, str | bytes]]) -> _Metadata:
+    if isinstance(metadata, (str, bytes)) or not isinstance(metadata, Iterable):
+        raise TypeError(f"{owner}: trailing_metadata must be (key, value) pairs, got {metadata!r}")
+    checked: list[tuple[str, str | bytes]] = []
+    for entry in metadata:
+        pair: object = entry
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise TypeError(f"{owner}: trailing_metadata must be (key, value) pairs, got {pair!r}")
+        key, value = entry
+        if not isinstance(key, str) or not isinstance(value, (str, bytes)):
+            raise TypeError(f"{owner}: a metadata entry must be (str, str | bytes), got {entry!r}")
+        if key != key.lower():
+            raise ValueError(f"{owner}: metadata keys must be lowercase, got {key!r}")
+        if key.endswith("-bin") != isinstance(value, bytes):
+            raise ValueError(
+                f"{owner}: metadata key {key!r} needs a {'bytes' if key.endswith('-bin') else 'str'} value "
+                "(bytes values go with keys ending in '-bin')"
+            )
+        checked.append((key, value))
+    return tuple(checked)
 
 
 class Aborted(GrpcException):
