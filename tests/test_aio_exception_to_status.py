@@ -222,24 +222,8 @@ class WriteStreamer(DummyServiceServicer):
 STREAMERS = {"sync": SyncStreamer, "aio_yield": YieldStreamer, "aio_read_write": WriteStreamer}
 
 
-#: A write-style handler's ``await context.abort()`` overtakes the message it wrote last:
-#: the abort goes straight to grpc while that message still waits for the interceptors.
-ABORT_OVERTAKES_WRITE = pytest.mark.xfail(
-    strict=True, reason="abort() by a write-style handler drops the last message it wrote"
-)
-
-
-def mid_stream_cases() -> list[Any]:
-    return [
-        pytest.param(name, server, marks=[ABORT_OVERTAKES_WRITE], id=f"{name}-{server}")
-        if server == "aio_read_write" and SCENARIOS[name].trigger == "deny"
-        else pytest.param(name, server, id=f"{name}-{server}")
-        for name in SCENARIOS
-        for server in SERVERS
-    ]
-
-
-@pytest.mark.parametrize(("name", "server"), mid_stream_cases())
+@pytest.mark.parametrize("server", SERVERS)
+@pytest.mark.parametrize("name", SCENARIOS)
 def test_scenario_mid_server_stream(name: str, server: str) -> None:
     scenario = SCENARIOS[name]
     servicer = STREAMERS[server]()
