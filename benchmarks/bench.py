@@ -619,22 +619,32 @@ def loopback(rounds: int, unary_calls: int, stream_calls: int) -> list[dict[str,
                 endpoint.unary(REQUEST, timeout=10)
             for _message in endpoint.stream(REQUEST, timeout=10):
                 pass
-        unary_rps: dict[int, list[float]] = {i: [] for i in range(len(endpoints))}
-        stream_ms: dict[int, list[float]] = {i: [] for i in range(len(endpoints))}
-        latencies: dict[int, list[int]] = {i: [] for i in range(len(endpoints))}
+        count = len(endpoints)
+        unary_rps: list[list[float]] = [[] for _ in endpoints]
+        stream_ms: list[list[float]] = [[] for _ in endpoints]
+        latencies: list[list[int]] = [[] for _ in endpoints]
         for round_ in range(rounds):
-            shift = round_ % len(endpoints)
-            order = list(range(len(endpoints)))[shift:] + list(range(len(endpoints)))[:shift]
-            for index in order:
-                endpoint = endpoints[index]
-                taken = _unary_round(endpoint.unary, unary_calls)
-                latencies[index] += taken
-                unary_rps[index].append(len(taken) / (sum(taken) / 1e9))
-                start = time.perf_counter_ns()
-                for _ in range(stream_calls):
-                    for _message in endpoint.stream(REQUEST, timeout=10):
+            # Call by call across all servers, alternating direction, so that each server
+            # gets the same share of whatever else the machine is doing meanwhile.
+            spent = [0] * count
+            for call in range(unary_calls):
+                for index in range(count) if (round_ + call) % 2 == 0 else range(count - 1, -1, -1):
+                    start = time.perf_counter_ns()
+                    endpoints[index].unary(REQUEST, timeout=10)
+                    elapsed = time.perf_counter_ns() - start
+                    spent[index] += elapsed
+                    latencies[index].append(elapsed)
+            for index in range(count):
+                unary_rps[index].append(unary_calls / (spent[index] / 1e9))
+            spent = [0] * count
+            for call in range(stream_calls):
+                for index in range(count) if (round_ + call) % 2 == 0 else range(count - 1, -1, -1):
+                    start = time.perf_counter_ns()
+                    for _message in endpoints[index].stream(REQUEST, timeout=10):
                         pass
-                stream_ms[index].append((time.perf_counter_ns() - start) / stream_calls / 1e6)
+                    spent[index] += time.perf_counter_ns() - start
+            for index in range(count):
+                stream_ms[index].append(spent[index] / stream_calls / 1e6)
         rows: list[dict[str, Any]] = []
         for index, endpoint in enumerate(endpoints):
             none = next(i for i, e in enumerate(endpoints) if e.server == endpoint.server and e.interceptors == 0)
@@ -646,11 +656,13 @@ def loopback(rounds: int, unary_calls: int, stream_calls: int) -> list[dict[str,
                     "server": endpoint.server,
                     "interceptors": endpoint.interceptors,
                     "unary_rps": rps,
-                    "unary_rps_ratio_to_none": rps / statistics.median(unary_rps[none]),
+                    # Median of the per-round ratios: each round compares servers that ran
+                    # call by call side by side.
+                    "unary_rps_ratio_to_none": _paired_ratio(unary_rps[index], unary_rps[none]),
                     "unary_p50_us": ordered[len(ordered) // 2] / 1e3,
                     "unary_p99_us": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] / 1e3,
                     "stream_ms": ms,
-                    "stream_ratio_to_none": ms / statistics.median(stream_ms[none]),
+                    "stream_ratio_to_none": _paired_ratio(stream_ms[index], stream_ms[none]),
                     "rounds": rounds,
                     "unary_calls_per_round": unary_calls,
                     "streams_per_round": stream_calls,
@@ -664,6 +676,10 @@ def loopback(rounds: int, unary_calls: int, stream_calls: int) -> list[dict[str,
             stop()
         executor.shutdown(wait=True)
         loop_thread.close()
+
+
+def _paired_ratio(values: Sequence[float], baselines: Sequence[float]) -> float:
+    return statistics.median(value / base for value, base in zip(values, baselines, strict=True))
 
 
 def _stop_sync(server: grpc.Server) -> None:
@@ -687,15 +703,6 @@ def _open(server: str, count: int, port: int) -> _Endpoint:
     return _Endpoint(
         server, count, channel, channel.unary_unary(f"/{SERVICE}/Unary"), channel.unary_stream(f"/{SERVICE}/Stream")
     )
-
-
-def _unary_round(call: grpc.UnaryUnaryMultiCallable[Any, Any], calls: int) -> list[int]:
-    taken: list[int] = []
-    for _ in range(calls):
-        start = time.perf_counter_ns()
-        call(REQUEST, timeout=10)
-        taken.append(time.perf_counter_ns() - start)
-    return taken
 
 
 # --------------------------------------------------------------------------------------
@@ -820,7 +827,8 @@ def print_report(
         first = loop_rows[0]
         print(
             f"\nloopback 127.0.0.1, one sequential client, median of {first['rounds']} rounds "
-            f"({first['unary_calls_per_round']} unary, {first['streams_per_round']} streams of {MESSAGES} per round)\n"
+            f"({first['unary_calls_per_round']} unary calls and {first['streams_per_round']} streams of {MESSAGES} "
+            "per server per round, call by call across servers)\n"
         )
         head = f"{'server':<8}{'icpt':>5}{'RPC/s':>10}{'x none':>8}{'p50 us':>9}{'p99 us':>9}"
         head += f"{'stream ms':>11}{'x none':>8}"
@@ -846,6 +854,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--baseline-python", help="interpreter of an environment with grpc-interceptor 0.15.4")
     parser.add_argument("--baseline-module", help="import name of grpc-interceptor 0.15.4 in this environment")
     parser.add_argument("--rounds", type=int, help="rounds per measurement (default 9, quick 3)")
+    parser.add_argument("--loopback-rounds", type=int, default=15, help="loopback rounds (default 15, at least 7)")
     parser.add_argument("--no-loopback", action="store_true", help="only the in-process harnesses")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--target-ns", type=int, default=10_000_000, help=argparse.SUPPRESS)
@@ -874,9 +883,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = in_process_rows(results, "ours", other)
     loop_rows: list[dict[str, Any]] = []
     if not args.no_loopback:
-        loop_rows = loopback(
-            max(rounds, 3) if args.quick else max(rounds, 7), 30 if args.quick else 400, 2 if args.quick else 20
-        )
+        if args.quick:
+            loop_rows = loopback(rounds=3, unary_calls=20, stream_calls=1)
+        else:
+            loop_rows = loopback(rounds=max(args.loopback_rounds, 7), unary_calls=100, stream_calls=2)
     meta: dict[str, Any] = {
         "python": platform.python_version(),
         "grpcio": grpc.__version__,
