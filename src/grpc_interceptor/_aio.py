@@ -11,9 +11,9 @@ request iterator they pass on. To get there:
   whose ``write()`` (for a write-style handler) hands the message over to the
   interceptor instead of sending it;
 * a write-style handler runs as a task of its own while its messages come out of
-  :func:`stream_from_writes` as an async iterator, with at most ``WRITE_BUFFER``
-  messages in flight (``write()`` waits, just as grpc's own write waits for the
-  transport).
+  :func:`stream_from_writes` as an async iterator; its ``write()`` returns once the
+  message has gone through the interceptors and grpc has sent it, as grpc's own
+  ``write()`` returns once the message is sent.
 
 grpc decides how to run a handler from the *function* (``iscoroutinefunction``,
 ``isasyncgenfunction``), not from what it returns, so the decisions below use the same
@@ -26,7 +26,6 @@ import asyncio
 import contextvars
 import functools
 import inspect
-from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, Final
 
@@ -34,7 +33,6 @@ import grpc
 import grpc.aio
 
 __all__ = [
-    "WRITE_BUFFER",
     "InterceptedContext",
     "catch_all_stream_behavior",
     "responses_of",
@@ -44,10 +42,6 @@ __all__ = [
     "unary_step",
     "stream_step",
 ]
-
-#: Messages a write-style handler may have written that the interceptors have not
-#: taken yet. One keeps the handler in step with the consumer, as grpc's own write does.
-WRITE_BUFFER: Final = 1
 
 _Behavior = Callable[[Any, Any], Any]
 _Hook = Callable[[Any, Any, Any, str], Any]
@@ -63,12 +57,20 @@ class _Closed:
 
 
 class _WriteChannel:
-    """A bounded hand-over from a write-style handler's task to the interceptor chain."""
+    """Hands a write-style handler's messages to the interceptor chain, one at a time.
 
-    __slots__ = ("_closed", "_items", "_reader", "_writer")
+    ``put`` returns only when the reader comes back for the next message. By then the
+    previous one has gone through every interceptor and grpc has sent it (each layer
+    asks for the next message only after passing the last one on), so ``write()``
+    keeps grpc's own meaning: a message written before an abort, an exception or the
+    end of the handler reaches the client first, and nothing piles up in between.
+    """
+
+    __slots__ = ("_closed", "_has_message", "_message", "_reader", "_writer")
 
     def __init__(self) -> None:
-        self._items: deque[Any] = deque()
+        self._message: Any = None
+        self._has_message = False
         self._closed: _Closed | None = None
         self._reader: asyncio.Future[None] | None = None
         self._writer: asyncio.Future[None] | None = None
@@ -79,25 +81,24 @@ class _WriteChannel:
             waiter.set_result(None)
 
     async def put(self, message: Any) -> None:
-        while len(self._items) >= WRITE_BUFFER:
-            self._writer = asyncio.get_running_loop().create_future()
-            await self._writer
-        self._items.append(message)
+        self._message, self._has_message = message, True
         self._wake(self._reader)
+        self._writer = asyncio.get_running_loop().create_future()
+        await self._writer
 
     def close(self, error: BaseException | None) -> None:
         self._closed = _Closed(error)
         self._wake(self._reader)
 
     async def get(self) -> Any:
-        """Return the next message, or the :class:`_Closed` marker once all are taken."""
-        while not self._items:
+        """Return the next message, or the :class:`_Closed` marker after the last one."""
+        self._wake(self._writer)  # the message handed out before has gone through
+        while not self._has_message:
             if self._closed is not None:
                 return self._closed
             self._reader = asyncio.get_running_loop().create_future()
             await self._reader
-        message = self._items.popleft()
-        self._wake(self._writer)
+        message, self._message, self._has_message = self._message, None, False
         return message
 
 
