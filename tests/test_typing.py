@@ -215,13 +215,6 @@ def test_sources_check_strictly(checker: str) -> None:
     assert not verdict.errors, f"{checker} rejects the sources:\n{explain(verdict, verdict.errors)}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the testing kit's generated dummy_pb2_grpc.pyi subclasses grpc.aio.ServicerContext without type "
-    "arguments (_ServicerContext), which leaves DummyServiceServicer, its four methods' context parameter, "
-    "add_DummyServiceServicer_to_server and DummyService, AsyncDummyService, AsyncReadWriteDummyService "
-    "partially unknown",
-)
 def test_public_api_is_fully_typed() -> None:
     process = _run(
         [

@@ -17,6 +17,7 @@ import grpc.aio
 from grpc_interceptor._aio_calls import AnsweredStreamStreamCall, AnsweredStreamUnaryCall, AnsweredUnaryStreamCall
 from grpc_interceptor._hooks import HOOK_FOR_KIND, check_overrides, pick_hook
 from grpc_interceptor.protocols import (
+    AsyncClientContinuation,
     AsyncClientStreamStreamContinuation,
     AsyncClientStreamUnaryContinuation,
     AsyncClientUnaryStreamContinuation,
@@ -268,7 +269,7 @@ class AsyncClientInterceptor(Generic[RequestT, ResponseT]):
 
     async def intercept(
         self,
-        method: Callable[[Any, grpc.ClientCallDetails], Awaitable[grpc.aio.Call]],
+        method: AsyncClientContinuation[RequestT],
         request_or_iterator: RequestT | AsyncIterable[RequestT] | Iterable[RequestT],
         call_details: ClientCallDetails,
         /,
@@ -294,7 +295,7 @@ class AsyncClientInterceptor(Generic[RequestT, ResponseT]):
         /,
     ) -> ResponseT | grpc.aio.UnaryUnaryCall[Any, ResponseT]:
         """Intercept a unary-unary call: ``return await method(request, call_details)``, or a response."""
-        return cast("ResponseT", await self.intercept(method, request, call_details))
+        return cast("ResponseT", await self.intercept(cast("AsyncClientContinuation[RequestT]", method), request, call_details))
 
     async def on_unary_stream(
         self,
@@ -304,7 +305,7 @@ class AsyncClientInterceptor(Generic[RequestT, ResponseT]):
         /,
     ) -> AsyncIterator[ResponseT] | grpc.aio.UnaryStreamCall[Any, ResponseT]:
         """Intercept a unary-stream call: return the call, or an async iterator of responses."""
-        return cast("AsyncIterator[ResponseT]", await self.intercept(method, request, call_details))
+        return cast("AsyncIterator[ResponseT]", await self.intercept(cast("AsyncClientContinuation[RequestT]", method), request, call_details))
 
     async def on_stream_unary(
         self,
@@ -314,7 +315,7 @@ class AsyncClientInterceptor(Generic[RequestT, ResponseT]):
         /,
     ) -> ResponseT | grpc.aio.StreamUnaryCall[Any, ResponseT]:
         """Intercept a stream-unary call: ``return await method(request_iterator, call_details)``."""
-        return cast("ResponseT", await self.intercept(method, request_iterator, call_details))
+        return cast("ResponseT", await self.intercept(cast("AsyncClientContinuation[RequestT]", method), request_iterator, call_details))
 
     async def on_stream_stream(
         self,
@@ -324,7 +325,7 @@ class AsyncClientInterceptor(Generic[RequestT, ResponseT]):
         /,
     ) -> AsyncIterator[ResponseT] | grpc.aio.StreamStreamCall[Any, ResponseT]:
         """Intercept a stream-stream call: return the call, or an async iterator of responses."""
-        return cast("AsyncIterator[ResponseT]", await self.intercept(method, request_iterator, call_details))
+        return cast("AsyncIterator[ResponseT]", await self.intercept(cast("AsyncClientContinuation[RequestT]", method), request_iterator, call_details))
 
     def _grpc_interceptor_kind_hooks(self) -> _KindHooks:
         hooks = self._grpc_interceptor_hooks

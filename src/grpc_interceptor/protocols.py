@@ -12,9 +12,10 @@ annotations never matter.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from types import TracebackType
 import sys
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
 
 import grpc
 
@@ -28,6 +29,7 @@ else:
     from typing_extensions import TypeVar as _DefaultTypeVar
 
 __all__ = [
+    "AsyncClientContinuation",
     "AsyncClientStreamStreamContinuation",
     "AsyncClientStreamUnaryContinuation",
     "AsyncClientUnaryStreamContinuation",
@@ -44,6 +46,7 @@ __all__ = [
     "ClientStreamUnaryContinuation",
     "ClientUnaryStreamContinuation",
     "ClientUnaryUnaryContinuation",
+    "Metadata",
     "RequestT",
     "ResponseT",
     "ServerContinuation",
@@ -68,6 +71,10 @@ _RequestT_contra = TypeVar("_RequestT_contra", contravariant=True)
 _ResponseT_co = TypeVar("_ResponseT_co", covariant=True)
 # Calls are both produced and consumed by the caller, hence plain (invariant) variables.
 _T = TypeVar("_T")
+
+#: Metadata as grpc hands it out: a tuple of ``(key, value)`` pairs; values of keys
+#: ending in ``-bin`` are bytes.
+Metadata: TypeAlias = "tuple[tuple[str, str | bytes], ...]"
 
 
 # --- Sync server ---------------------------------------------------------------------
@@ -228,11 +235,11 @@ class CallFuture(Protocol[_ResponseT_co]):
         """Return the details string of the RPC's status."""
         ...
 
-    def initial_metadata(self) -> Any:
+    def initial_metadata(self) -> Metadata | None:
         """Return the metadata the server sent first."""
         ...
 
-    def trailing_metadata(self) -> Any:
+    def trailing_metadata(self) -> Metadata | None:
         """Return the metadata the server sent with the status."""
         ...
 
@@ -248,7 +255,7 @@ class CallFuture(Protocol[_ResponseT_co]):
         """Cancel the RPC."""
         ...
 
-    def add_callback(self, callback: Any) -> bool:
+    def add_callback(self, callback: Callable[[], None]) -> bool:
         """Register a callback for the end of the RPC."""
         ...
 
@@ -264,11 +271,12 @@ class CallFuture(Protocol[_ResponseT_co]):
         """Tell whether the RPC has ended."""
         ...
 
-    def traceback(self, timeout: float | None = None) -> Any:
+    def traceback(self, timeout: float | None = None) -> TracebackType | None:
         """Return the traceback of the RPC's error."""
         ...
 
-    def add_done_callback(self, fn: Any) -> None:
+    # grpc.Future is invariant in its value: the callback is typed as grpc's stub types it.
+    def add_done_callback(self, fn: Callable[[grpc.Future[Any]], None]) -> None:
         """Register a callback run when the future is done."""
         ...
 
@@ -295,11 +303,11 @@ class CallIterator(Protocol[_ResponseT_co]):
         """Return the details string of the RPC's status."""
         ...
 
-    def initial_metadata(self) -> Any:
+    def initial_metadata(self) -> Metadata | None:
         """Return the metadata the server sent first."""
         ...
 
-    def trailing_metadata(self) -> Any:
+    def trailing_metadata(self) -> Metadata | None:
         """Return the metadata the server sent with the status."""
         ...
 
@@ -315,7 +323,7 @@ class CallIterator(Protocol[_ResponseT_co]):
         """Cancel the RPC."""
         ...
 
-    def add_callback(self, callback: Any) -> bool:
+    def add_callback(self, callback: Callable[[], None]) -> bool:
         """Register a callback for the end of the RPC."""
         ...
 
@@ -422,5 +430,21 @@ class AsyncClientStreamStreamContinuation(Protocol[_RequestT_contra, _T]):
         call_details: grpc.ClientCallDetails,
         /,
     ) -> Awaitable[grpc.aio.StreamStreamCall[Any, _T]]:
+        """Start the rest of the chain."""
+        ...
+
+
+class AsyncClientContinuation(Protocol[_RequestT_contra]):
+    """The continuation of the catch-all async client ``intercept``: any of the four kinds.
+
+    ``call = await method(request_or_iterator, call_details)`` starts the call.
+    """
+
+    def __call__(
+        self,
+        request_or_iterator: _RequestT_contra | AsyncIterable[_RequestT_contra] | Iterable[_RequestT_contra],
+        call_details: grpc.ClientCallDetails,
+        /,
+    ) -> Awaitable[grpc.aio.Call]:
         """Start the rest of the chain."""
         ...

@@ -115,8 +115,8 @@ async def results(
     assert_type(future.details(), str | None)
     assert_type(next(iter(client_server_stream(DummyRequest(), call_details))), DummyResponse)
     # grpc's stubs type the metadata of a call; the Protocols give Any.
-    assert_type(future.trailing_metadata(), tuple[tuple[str, str | bytes], ...])  # BUG: Any, not grpc's type
-    assert_type(future.initial_metadata(), tuple[tuple[str, str | bytes], ...])  # BUG: Any, not grpc's type
+    assert_type(future.trailing_metadata(), tuple[tuple[str, str | bytes], ...] | None)
+    assert_type(future.initial_metadata(), tuple[tuple[str, str | bytes], ...] | None)
 
 
 # --- Wrong programs ------------------------------------------------------------------
