@@ -28,8 +28,10 @@ from google.protobuf.wrappers_pb2 import StringValue
 from typing_extensions import assert_type
 
 from grpc_interceptor import (
+    AsyncStatusToExceptionInterceptor,
     ClientInterceptor,
     MethodName,
+    SelectedAsyncClientInterceptor,
     SelectedClientInterceptor,
     SelectedServerInterceptor,
     ServerInterceptor,
@@ -141,6 +143,10 @@ def main() -> int:
     # The wrappers keep the wrapped interceptors' type parameters.
     assert_type(audited, SelectedServerInterceptor[DummyRequest, DummyResponse])
     assert_type(counted, SelectedClientInterceptor[Any, Any])
+    assert_type(
+        select(AsyncStatusToExceptionInterceptor[DummyRequest, DummyResponse](), services("DummyService")),
+        SelectedAsyncClientInterceptor[DummyRequest, DummyResponse],
+    )
     guard = select(RequireToken(), ~services("grpc.health.v1.Health"))
 
     token = (("authorization", "Bearer let-me-in"),)
