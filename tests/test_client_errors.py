@@ -354,11 +354,6 @@ class ReYield(AsyncClientInterceptor):
         return responses()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="AnsweredStreamStreamCall (_aio_calls.py) lacks _done_writing_flag, which grpc.aio's write() reads",
-)
 async def test_write_api_behind_a_hook_that_answers_with_an_async_iterator() -> None:
     async with dummy_client(client_interceptors=[ReYield()], aio_server=True, aio_client=True) as client:
         call = client.ExecuteClientServerStream(timeout=TIMEOUT)

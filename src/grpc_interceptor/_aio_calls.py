@@ -63,6 +63,12 @@ class _Answered:
         if self._call is not None:
             await self._call.wait_for_connection()
 
+    @property
+    def _done_writing_flag(self) -> bool:
+        # grpc.aio's write() on the caller's call reads this private attribute of the
+        # call the interceptor returned.
+        return bool(getattr(self._call, "_done_writing_flag", False))
+
     async def write(self, request: Any) -> None:
         """Ignore a request written after the hook already answered."""
 
