@@ -44,6 +44,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -623,12 +624,16 @@ def loopback(rounds: int, unary_calls: int, stream_calls: int) -> list[dict[str,
         unary_rps: list[list[float]] = [[] for _ in endpoints]
         stream_ms: list[list[float]] = [[] for _ in endpoints]
         latencies: list[list[int]] = [[] for _ in endpoints]
-        for round_ in range(rounds):
-            # Call by call across all servers, alternating direction, so that each server
-            # gets the same share of whatever else the machine is doing meanwhile.
+        # Call by call across all servers, in a new random order each time, so that each
+        # server gets the same share of whatever else the machine is doing meanwhile and
+        # none always follows the same one.
+        shuffle = random.Random(0).shuffle
+        order = list(range(count))
+        for _round in range(rounds):
             spent = [0] * count
-            for call in range(unary_calls):
-                for index in range(count) if (round_ + call) % 2 == 0 else range(count - 1, -1, -1):
+            for _call in range(unary_calls):
+                shuffle(order)
+                for index in order:
                     start = time.perf_counter_ns()
                     endpoints[index].unary(REQUEST, timeout=10)
                     elapsed = time.perf_counter_ns() - start
@@ -637,8 +642,9 @@ def loopback(rounds: int, unary_calls: int, stream_calls: int) -> list[dict[str,
             for index in range(count):
                 unary_rps[index].append(unary_calls / (spent[index] / 1e9))
             spent = [0] * count
-            for call in range(stream_calls):
-                for index in range(count) if (round_ + call) % 2 == 0 else range(count - 1, -1, -1):
+            for _call in range(stream_calls):
+                shuffle(order)
+                for index in order:
                     start = time.perf_counter_ns()
                     for _message in endpoints[index].stream(REQUEST, timeout=10):
                         pass
@@ -828,7 +834,7 @@ def print_report(
         print(
             f"\nloopback 127.0.0.1, one sequential client, median of {first['rounds']} rounds "
             f"({first['unary_calls_per_round']} unary calls and {first['streams_per_round']} streams of {MESSAGES} "
-            "per server per round, call by call across servers)\n"
+            "per server per round, call by call across servers in random order)\n"
         )
         head = f"{'server':<8}{'icpt':>5}{'RPC/s':>10}{'x none':>8}{'p50 us':>9}{'p99 us':>9}"
         head += f"{'stream ms':>11}{'x none':>8}"
