@@ -28,6 +28,7 @@ from sphinx.application import Sphinx
 from sphinx.environment import BuildEnvironment
 from sphinx.pycode import ModuleAnalyzer
 from sphinx.util import logging
+from sphinx.util.nodes import make_refnode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
@@ -124,6 +125,7 @@ PUBLIC_MODULES = [
     "grpc_interceptor.protocols",
     "grpc_interceptor.selection",
     "grpc_interceptor.client_errors",
+    "grpc_interceptor.rich_status",
     "grpc_interceptor.testing",
 ]
 
@@ -275,7 +277,10 @@ def _resolve_by_identity(
                 continue
             same, candidate = _import_name(name)
             if same and candidate is obj:
-                return domain.resolve_xref(env, node["refdoc"], app.builder, node["reftype"], name, node, contnode)
+                # Linked directly: a role's object types (a "class" reference to a
+                # documented type alias, say) need not match what the name is.
+                entry = documented[name]
+                return make_refnode(app.builder, node["refdoc"], entry.docname, entry.node_id, contnode, name)
     return None
 
 

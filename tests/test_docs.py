@@ -45,6 +45,7 @@ PUBLIC_MODULES = [
     "grpc_interceptor.protocols",
     "grpc_interceptor.selection",
     "grpc_interceptor.client_errors",
+    "grpc_interceptor.rich_status",
     "grpc_interceptor.testing",
 ]
 
