@@ -95,7 +95,7 @@ class Retry(ClientInterceptor[DummyRequest, DummyResponse]):
                 )
             outcome = method(request, details)
             code = outcome.code() if outcome.exception() is not None else grpc.StatusCode.OK
-            name = code.name if code is not None else "?"
+            name = code.name
             if code not in RETRYABLE:
                 self.log.append(f"attempt {attempt}: {name}, done")
                 return outcome

@@ -35,6 +35,7 @@ errors, so put this one first.
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Generator, Iterable, Iterator
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import grpc
@@ -53,6 +54,7 @@ from grpc_interceptor.protocols import (
     ClientStreamUnaryContinuation,
     ClientUnaryStreamContinuation,
     ClientUnaryUnaryContinuation,
+    Metadata,
     RequestT,
     ResponseT,
 )
@@ -148,11 +150,43 @@ def _started(start: Callable[[], _T]) -> _T:
         raise _converted(error) from error
 
 
-class _RaisingCallFuture(grpc.Call, _Future, Generic[ResponseT]):
+class _CallProxy(grpc.Call):
+    """The :class:`grpc.Call` side of a wrapped call: everything asks the real call."""
+
+    _call: CallFuture[Any] | CallIterator[Any]
+
+    def code(self) -> grpc.StatusCode:
+        return self._call.code()
+
+    def details(self) -> str:
+        return self._call.details()
+
+    def initial_metadata(self) -> Metadata:
+        return self._call.initial_metadata()
+
+    def trailing_metadata(self) -> Metadata:
+        return self._call.trailing_metadata()
+
+    def is_active(self) -> bool:
+        return self._call.is_active()
+
+    # types-grpcio declares float; grpc returns None for a call without a deadline.
+    def time_remaining(self) -> float | None:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
+        return self._call.time_remaining()
+
+    def cancel(self) -> bool:
+        return self._call.cancel()
+
+    def add_callback(self, callback: Callable[[], None]) -> bool:
+        return self._call.add_callback(callback)
+
+
+class _RaisingCallFuture(_CallProxy, _Future, Generic[ResponseT]):
     """A call-future whose ``result()`` raises the typed exception instead of the RpcError."""
 
     def __init__(self, call: CallFuture[ResponseT]) -> None:
         self._call = call
+        self._future = call
         self._exception: BaseException | None = None
 
     def _convert(self, error: BaseException) -> BaseException:
@@ -162,97 +196,48 @@ class _RaisingCallFuture(grpc.Call, _Future, Generic[ResponseT]):
 
     def result(self, timeout: float | None = None) -> ResponseT:
         try:
-            return self._call.result(timeout)
+            return self._future.result(timeout)
         except grpc.RpcError as error:
             raise self._convert(error) from error
 
     def exception(self, timeout: float | None = None) -> Exception | None:
-        error = self._call.exception(timeout)
+        error = self._future.exception(timeout)
         return None if error is None else cast("Exception", self._convert(error))
 
-    def traceback(self, timeout: float | None = None) -> Any:
-        return self._call.traceback(timeout)
+    def traceback(self, timeout: float | None = None) -> TracebackType | None:
+        return self._future.traceback(timeout)
 
-    def add_done_callback(self, fn: Callable[[Any], object]) -> None:
+    def add_done_callback(self, fn: Callable[[grpc.Future[Any]], None]) -> None:
         def done(_: object) -> None:
             fn(self)
 
-        self._call.add_done_callback(done)
-
-    def cancel(self) -> bool:
-        return self._call.cancel()
+        self._future.add_done_callback(done)
 
     def cancelled(self) -> bool:
-        return self._call.cancelled()
+        return self._future.cancelled()
 
     def running(self) -> bool:
-        return self._call.running()
+        return self._future.running()
 
     def done(self) -> bool:
-        return self._call.done()
-
-    def code(self) -> Any:
-        return self._call.code()
-
-    def details(self) -> Any:
-        return self._call.details()
-
-    def initial_metadata(self) -> Any:
-        return self._call.initial_metadata()
-
-    def trailing_metadata(self) -> Any:
-        return self._call.trailing_metadata()
-
-    def is_active(self) -> bool:
-        return self._call.is_active()
-
-    # types-grpcio declares float; grpc returns None for a call without a deadline.
-    def time_remaining(self) -> float | None:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
-        return self._call.time_remaining()
-
-    def add_callback(self, callback: Any) -> bool:
-        return self._call.add_callback(callback)
+        return self._future.done()
 
 
-class _RaisingCallIterator(grpc.Call, Generic[ResponseT]):
+class _RaisingCallIterator(_CallProxy, Generic[ResponseT]):
     """A streaming call whose iteration raises the typed exception instead of the RpcError."""
 
     def __init__(self, call: CallIterator[ResponseT]) -> None:
         self._call = call
+        self._iterator = call
 
     def __iter__(self) -> Iterator[ResponseT]:
         return self
 
     def __next__(self) -> ResponseT:
         try:
-            return next(self._call)
+            return next(self._iterator)
         except grpc.RpcError as error:
             raise _converted(error) from error
-
-    def code(self) -> Any:
-        return self._call.code()
-
-    def details(self) -> Any:
-        return self._call.details()
-
-    def initial_metadata(self) -> Any:
-        return self._call.initial_metadata()
-
-    def trailing_metadata(self) -> Any:
-        return self._call.trailing_metadata()
-
-    def is_active(self) -> bool:
-        return self._call.is_active()
-
-    # types-grpcio declares float; grpc returns None for a call without a deadline.
-    def time_remaining(self) -> float | None:  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
-        return self._call.time_remaining()
-
-    def cancel(self) -> bool:
-        return self._call.cancel()
-
-    def add_callback(self, callback: Any) -> bool:
-        return self._call.add_callback(callback)
 
     def __getattr__(self, name: str) -> Any:
         # The rest of what grpc's streaming call offers (it is a grpc.Future too).

@@ -227,19 +227,19 @@ class CallFuture(Protocol[_ResponseT_co]):
         """Return the RPC's error, or ``None`` if it succeeded."""
         ...
 
-    def code(self) -> grpc.StatusCode | None:
+    def code(self) -> grpc.StatusCode:
         """Return the status code of the RPC."""
         ...
 
-    def details(self) -> str | None:
+    def details(self) -> str:
         """Return the details string of the RPC's status."""
         ...
 
-    def initial_metadata(self) -> Metadata | None:
+    def initial_metadata(self) -> Metadata:
         """Return the metadata the server sent first."""
         ...
 
-    def trailing_metadata(self) -> Metadata | None:
+    def trailing_metadata(self) -> Metadata:
         """Return the metadata the server sent with the status."""
         ...
 
@@ -295,19 +295,19 @@ class CallIterator(Protocol[_ResponseT_co]):
         """Return the next response message."""
         ...
 
-    def code(self) -> grpc.StatusCode | None:
+    def code(self) -> grpc.StatusCode:
         """Return the status code of the RPC (blocks until it ends)."""
         ...
 
-    def details(self) -> str | None:
+    def details(self) -> str:
         """Return the details string of the RPC's status."""
         ...
 
-    def initial_metadata(self) -> Metadata | None:
+    def initial_metadata(self) -> Metadata:
         """Return the metadata the server sent first."""
         ...
 
-    def trailing_metadata(self) -> Metadata | None:
+    def trailing_metadata(self) -> Metadata:
         """Return the metadata the server sent with the status."""
         ...
 

@@ -53,7 +53,7 @@ class Metadata(ClientInterceptor[DummyRequest, DummyResponse]):
         future = method(request, details)
         assert_type(future, CallFuture[DummyResponse])
         assert_type(future.result(), DummyResponse)
-        assert_type(future.code(), grpc.StatusCode | None)
+        assert_type(future.code(), grpc.StatusCode)
         return future
 
     def on_unary_stream(

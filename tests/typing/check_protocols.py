@@ -112,11 +112,11 @@ async def results(
     future = client_unary(DummyRequest(), call_details)
     assert_type(future.result(timeout=1.0), DummyResponse)
     assert_type(future.exception(), Exception | None)
-    assert_type(future.details(), str | None)
+    assert_type(future.details(), str)
     assert_type(next(iter(client_server_stream(DummyRequest(), call_details))), DummyResponse)
-    # grpc's stubs type the metadata of a call; the Protocols give Any.
-    assert_type(future.trailing_metadata(), tuple[tuple[str, str | bytes], ...] | None)
-    assert_type(future.initial_metadata(), tuple[tuple[str, str | bytes], ...] | None)
+    # The metadata of a call, typed as grpc's stubs type it.
+    assert_type(future.trailing_metadata(), tuple[tuple[str, str | bytes], ...])
+    assert_type(future.initial_metadata(), tuple[tuple[str, str | bytes], ...])
 
 
 # --- Wrong programs ------------------------------------------------------------------
