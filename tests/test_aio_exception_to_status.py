@@ -156,6 +156,10 @@ def test_success_passes_through(kind: str, server: str) -> None:
 async def test_scenario_with_an_aio_client(kind: str, name: str, read_write: bool) -> None:
     scenario = SCENARIOS[name]
     inputs, sent = inputs_and_sent(kind, scenario.trigger)
+    # An aio client still writing when the server ends the call sometimes gets grpc's own
+    # INTERNAL "Internal error from Core" instead of the status, with or without
+    # interceptors: send nothing after the request that fails.
+    inputs = inputs[: inputs.index(scenario.trigger) + 1]
     async with dummy_client(
         TRIGGERS,
         [AsyncExceptionToStatusInterceptor(**scenario.options)],

@@ -17,6 +17,7 @@ it must check under the checkers' default modes with exactly the errors listed h
 from __future__ import annotations
 
 import json
+import os
 import re
 import runpy
 import subprocess
@@ -216,8 +217,13 @@ def test_sources_check_strictly(checker: str) -> None:
 
 
 def test_public_api_is_fully_typed() -> None:
-    process = _run(
+    # --verifytypes does not follow the .pth file of an editable install (it reports "No
+    # py.typed file found" for any package found that way), so the interpreter it asks
+    # for its search paths gets the sources on PYTHONPATH.
+    process = subprocess.run(
         [
+            sys.executable,
+            "-m",
             "basedpyright",
             "--outputjson",
             "--pythonpath",
@@ -225,9 +231,16 @@ def test_public_api_is_fully_typed() -> None:
             "--verifytypes",
             "grpc_interceptor",
             "--ignoreexternal",
-        ]
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        capture_output=True,
+        text=True,
+        timeout=CHECKER_TIMEOUT,
+        check=False,
     )
     report = json.loads(process.stdout)["typeCompleteness"]
+    assert report["packageRootDirectory"], process.stdout[-2000:]
     incomplete = [
         f"{symbol['name']}: " + "; ".join(d["message"] for d in symbol["diagnostics"] if d["severity"] == "error")
         for symbol in report["symbols"]
