@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from google.protobuf.any_pb2 import Any as AnyMessage
     from google.protobuf.message import Message
 
-__all__ = ["STATUS_DETAILS_KEY", "error_details_of", "to_grpc_status"]
+__all__ = ["STATUS_DETAILS_KEY", "RichStatus", "error_details_of", "to_grpc_status"]
 
 #: The trailing metadata key that carries the serialized ``google.rpc.Status``.
 STATUS_DETAILS_KEY: Final = "grpc-status-details-bin"
