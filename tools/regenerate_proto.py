@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from pathlib import Path
-
 from importlib.util import find_spec
+from pathlib import Path
 
 EXPECTED_TOOLS = "1.76.0"
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "grpc_interceptor" / "testing"

@@ -38,9 +38,9 @@ __all__ = [
     "responses_of",
     "stream_from_writes",
     "stream_response_behavior",
+    "stream_step",
     "unary_response_behavior",
     "unary_step",
-    "stream_step",
 ]
 
 _Behavior = Callable[[Any, Any], Any]
@@ -243,9 +243,7 @@ def stream_step(behavior: _Behavior, request_streaming: bool) -> _Behavior:
             return behavior
 
         def reading(request_iterator: Any, context: Any) -> AsyncIterator[Any]:
-            result: AsyncIterator[Any] = behavior(
-                request_iterator, InterceptedContext(context, request_iterator)
-            )
+            result: AsyncIterator[Any] = behavior(request_iterator, InterceptedContext(context, request_iterator))
             return result
 
         return reading
@@ -319,10 +317,20 @@ async def responses_of(result: Any) -> AsyncIterator[Any]:
 
 
 def catch_all_stream_behavior(intercept: _Hook, step: _Behavior, method_name: str) -> _Behavior:
-    """Like :func:`stream_response_behavior`, for a catch-all ``intercept``."""
+    """Like :func:`stream_response_behavior`, for a catch-all ``intercept``.
+
+    What ``intercept`` returns (see :func:`responses_of`) is known only per call; it is
+    looked at here rather than through :func:`responses_of`, to keep a single generator
+    hop per message, as with the typed hooks.
+    """
 
     async def behavior(request_or_iterator: Any, context: Any) -> AsyncIterator[Any]:
-        async for response in responses_of(intercept(step, request_or_iterator, context, method_name)):
+        result = intercept(step, request_or_iterator, context, method_name)
+        if not hasattr(result, "__aiter__"):
+            result = await result
+            if result is None:  # nothing left to send, as 0.15.4 allowed
+                return
+        async for response in result:
             yield response
 
     return behavior

@@ -91,7 +91,7 @@ class ClientInterceptorReturnType(grpc.Call, _Future):
 
 
 def _swap(continuation: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    """grpc's continuations take (details, request); hooks call (request, details), as in 0.15.4."""
+    """Grpc's continuations take (details, request); hooks call (request, details), as in 0.15.4."""
 
     def method(request_or_iterator: Any, call_details: Any) -> Any:
         return continuation(call_details, request_or_iterator)
@@ -217,29 +217,29 @@ class ClientInterceptor(
         self, continuation: Any, client_call_details: grpc.ClientCallDetails, request: Any
     ) -> Any:
         """Implement :class:`grpc.UnaryUnaryClientInterceptor`; not part of this class's API."""
-        return self._grpc_interceptor_kind_hooks().unary_unary(_swap(continuation), request, client_call_details)
+        hooks = self._grpc_interceptor_hooks or self._grpc_interceptor_kind_hooks()
+        return hooks.unary_unary(_swap(continuation), request, client_call_details)
 
     def intercept_unary_stream(
         self, continuation: Any, client_call_details: grpc.ClientCallDetails, request: Any
     ) -> Any:
         """Implement :class:`grpc.UnaryStreamClientInterceptor`; not part of this class's API."""
-        return self._grpc_interceptor_kind_hooks().unary_stream(_swap(continuation), request, client_call_details)
+        hooks = self._grpc_interceptor_hooks or self._grpc_interceptor_kind_hooks()
+        return hooks.unary_stream(_swap(continuation), request, client_call_details)
 
     def intercept_stream_unary(
         self, continuation: Any, client_call_details: grpc.ClientCallDetails, request_iterator: Any
     ) -> Any:
         """Implement :class:`grpc.StreamUnaryClientInterceptor`; not part of this class's API."""
-        return self._grpc_interceptor_kind_hooks().stream_unary(
-            _swap(continuation), request_iterator, client_call_details
-        )
+        hooks = self._grpc_interceptor_hooks or self._grpc_interceptor_kind_hooks()
+        return hooks.stream_unary(_swap(continuation), request_iterator, client_call_details)
 
     def intercept_stream_stream(
         self, continuation: Any, client_call_details: grpc.ClientCallDetails, request_iterator: Any
     ) -> Any:
         """Implement :class:`grpc.StreamStreamClientInterceptor`; not part of this class's API."""
-        return self._grpc_interceptor_kind_hooks().stream_stream(
-            _swap(continuation), request_iterator, client_call_details
-        )
+        hooks = self._grpc_interceptor_hooks or self._grpc_interceptor_kind_hooks()
+        return hooks.stream_stream(_swap(continuation), request_iterator, client_call_details)
 
 
 class AsyncClientInterceptor(Generic[RequestT, ResponseT]):
@@ -295,7 +295,9 @@ class AsyncClientInterceptor(Generic[RequestT, ResponseT]):
         /,
     ) -> ResponseT | grpc.aio.UnaryUnaryCall[Any, ResponseT]:
         """Intercept a unary-unary call: ``return await method(request, call_details)``, or a response."""
-        return cast("ResponseT", await self.intercept(cast("AsyncClientContinuation[RequestT]", method), request, call_details))
+        return cast(
+            "ResponseT", await self.intercept(cast("AsyncClientContinuation[RequestT]", method), request, call_details)
+        )
 
     async def on_unary_stream(
         self,
@@ -305,7 +307,10 @@ class AsyncClientInterceptor(Generic[RequestT, ResponseT]):
         /,
     ) -> AsyncIterator[ResponseT] | grpc.aio.UnaryStreamCall[Any, ResponseT]:
         """Intercept a unary-stream call: return the call, or an async iterator of responses."""
-        return cast("AsyncIterator[ResponseT]", await self.intercept(cast("AsyncClientContinuation[RequestT]", method), request, call_details))
+        return cast(
+            "AsyncIterator[ResponseT]",
+            await self.intercept(cast("AsyncClientContinuation[RequestT]", method), request, call_details),
+        )
 
     async def on_stream_unary(
         self,
@@ -315,7 +320,10 @@ class AsyncClientInterceptor(Generic[RequestT, ResponseT]):
         /,
     ) -> ResponseT | grpc.aio.StreamUnaryCall[Any, ResponseT]:
         """Intercept a stream-unary call: ``return await method(request_iterator, call_details)``."""
-        return cast("ResponseT", await self.intercept(cast("AsyncClientContinuation[RequestT]", method), request_iterator, call_details))
+        return cast(
+            "ResponseT",
+            await self.intercept(cast("AsyncClientContinuation[RequestT]", method), request_iterator, call_details),
+        )
 
     async def on_stream_stream(
         self,
@@ -325,7 +333,10 @@ class AsyncClientInterceptor(Generic[RequestT, ResponseT]):
         /,
     ) -> AsyncIterator[ResponseT] | grpc.aio.StreamStreamCall[Any, ResponseT]:
         """Intercept a stream-stream call: return the call, or an async iterator of responses."""
-        return cast("AsyncIterator[ResponseT]", await self.intercept(cast("AsyncClientContinuation[RequestT]", method), request_iterator, call_details))
+        return cast(
+            "AsyncIterator[ResponseT]",
+            await self.intercept(cast("AsyncClientContinuation[RequestT]", method), request_iterator, call_details),
+        )
 
     def _grpc_interceptor_kind_hooks(self) -> _KindHooks:
         hooks = self._grpc_interceptor_hooks

@@ -44,13 +44,17 @@ def _code_already_set(context: object) -> bool:
 
 
 class _StatusSettings:
-    """What both status interceptors are configured with; class-level defaults let a
-    subclass skip ``super().__init__()``."""
+    """What both status interceptors are configured with.
+
+    Class-level defaults let a subclass skip ``super().__init__()``.
+    """
 
     _status_on_unknown_exception: grpc.StatusCode | None = None
     _unknown_exception_details: str | None = None
 
-    def _configure(self, status_on_unknown_exception: grpc.StatusCode | None, unknown_exception_details: str | None) -> None:
+    def _configure(
+        self, status_on_unknown_exception: grpc.StatusCode | None, unknown_exception_details: str | None
+    ) -> None:
         if status_on_unknown_exception is not None:
             if not isinstance(status_on_unknown_exception, grpc.StatusCode):
                 raise TypeError(

@@ -12,9 +12,9 @@ annotations never matter.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from types import TracebackType
-import sys
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
 
 import grpc
@@ -91,9 +91,7 @@ class UnaryUnaryContinuation(Protocol[_RequestT_contra, _ResponseT_co]):
 class UnaryStreamContinuation(Protocol[_RequestT_contra, _ResponseT_co]):
     """The next step of a unary-stream RPC on a sync server: one message in, an iterator out."""
 
-    def __call__(
-        self, request: _RequestT_contra, context: grpc.ServicerContext, /
-    ) -> Iterator[_ResponseT_co]:
+    def __call__(self, request: _RequestT_contra, context: grpc.ServicerContext, /) -> Iterator[_ResponseT_co]:
         """Run the rest of the chain; nothing runs until the iterator is consumed."""
         ...
 
@@ -101,9 +99,7 @@ class UnaryStreamContinuation(Protocol[_RequestT_contra, _ResponseT_co]):
 class StreamUnaryContinuation(Protocol[_RequestT_contra, _ResponseT_co]):
     """The next step of a stream-unary RPC on a sync server: an iterator in, one message out."""
 
-    def __call__(
-        self, request_iterator: Iterator[_RequestT_contra], context: grpc.ServicerContext, /
-    ) -> _ResponseT_co:
+    def __call__(self, request_iterator: Iterator[_RequestT_contra], context: grpc.ServicerContext, /) -> _ResponseT_co:
         """Run the rest of the chain and return the response message."""
         ...
 
@@ -331,9 +327,7 @@ class CallIterator(Protocol[_ResponseT_co]):
 class ClientUnaryUnaryContinuation(Protocol[_RequestT_contra, _ResponseT_co]):
     """The next step of a unary-unary call on a sync channel."""
 
-    def __call__(
-        self, request: _RequestT_contra, call_details: grpc.ClientCallDetails, /
-    ) -> CallFuture[_ResponseT_co]:
+    def __call__(self, request: _RequestT_contra, call_details: grpc.ClientCallDetails, /) -> CallFuture[_ResponseT_co]:
         """Start the rest of the chain; ``.result()`` of the return value is the response."""
         ...
 

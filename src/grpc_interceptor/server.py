@@ -175,7 +175,10 @@ class ServerInterceptor(grpc.ServerInterceptor, Generic[RequestT, ResponseT]):
         /,
     ) -> ResponseT:
         """Intercept a unary-unary RPC: return ``method(request, context)`` or your own response."""
-        return cast("ResponseT", self.intercept(cast("ServerContinuation[RequestT, ResponseT]", method), request, context, method_name))
+        return cast(
+            "ResponseT",
+            self.intercept(cast("ServerContinuation[RequestT, ResponseT]", method), request, context, method_name),
+        )
 
     def on_unary_stream(
         self,
@@ -202,7 +205,9 @@ class ServerInterceptor(grpc.ServerInterceptor, Generic[RequestT, ResponseT]):
         """Intercept a stream-unary RPC: return ``method(request_iterator, context)`` or your own."""
         return cast(
             "ResponseT",
-            self.intercept(cast("ServerContinuation[RequestT, ResponseT]", method), request_iterator, context, method_name),
+            self.intercept(
+                cast("ServerContinuation[RequestT, ResponseT]", method), request_iterator, context, method_name
+            ),
         )
 
     def on_stream_stream(
@@ -216,7 +221,9 @@ class ServerInterceptor(grpc.ServerInterceptor, Generic[RequestT, ResponseT]):
         """Intercept a stream-stream RPC: return an iterator of responses (e.g. be a generator)."""
         return cast(
             "Iterator[ResponseT]",
-            self.intercept(cast("ServerContinuation[RequestT, ResponseT]", method), request_iterator, context, method_name),
+            self.intercept(
+                cast("ServerContinuation[RequestT, ResponseT]", method), request_iterator, context, method_name
+            ),
         )
 
     def intercept_service(
@@ -246,7 +253,9 @@ class ServerInterceptor(grpc.ServerInterceptor, Generic[RequestT, ResponseT]):
     def _grpc_interceptor_wrap(self, handler: _Handler, method_name: str) -> _Handler:
         if not applies_to(self, ServerInterceptor, handler, method_name):
             return handler
-        hook, _ = pick_hook(self, ServerInterceptor, HOOK_FOR_KIND[handler.request_streaming, handler.response_streaming])
+        hook, _ = pick_hook(
+            self, ServerInterceptor, HOOK_FOR_KIND[handler.request_streaming, handler.response_streaming]
+        )
         step = behavior_of(handler)
 
         def behavior(request_or_iterator: Any, context: grpc.ServicerContext) -> Any:
@@ -315,7 +324,9 @@ class AsyncServerInterceptor(grpc.aio.ServerInterceptor, Generic[RequestT, Respo
         /,
     ) -> ResponseT:
         """Intercept a unary-unary RPC: ``return await method(request, context)``, or your own."""
-        result = self.intercept(cast("AsyncServerContinuation[RequestT, ResponseT]", method), request, context, method_name)
+        result = self.intercept(
+            cast("AsyncServerContinuation[RequestT, ResponseT]", method), request, context, method_name
+        )
         return await cast("Awaitable[ResponseT]", result)
 
     def on_unary_stream(
@@ -412,21 +423,7 @@ class AsyncServerInterceptor(grpc.aio.ServerInterceptor, Generic[RequestT, Respo
         if not streaming_response:
             behavior = _aio.unary_response_behavior(hook, _aio.unary_step(original, streaming_request), method_name)
         elif catch_all:
-            # What a catch-all `intercept` returns (an async iterator, or an awaitable of
-            # one or of None) is known only per call; looking at it here keeps a single
-            # generator hop per message, as with the typed hooks.
-            step = _aio.stream_step(original, streaming_request)
-
-            async def catch_all_behavior(request_or_iterator: Any, context: Any) -> AsyncIterator[Any]:
-                result = hook(step, request_or_iterator, context, method_name)
-                if not hasattr(result, "__aiter__"):
-                    result = await result
-                    if result is None:  # nothing to send, as 0.15.4 allowed
-                        return
-                async for response in result:
-                    yield response
-
-            behavior = catch_all_behavior
+            behavior = _aio.catch_all_stream_behavior(hook, _aio.stream_step(original, streaming_request), method_name)
         else:
             behavior = _aio.stream_response_behavior(hook, _aio.stream_step(original, streaming_request), method_name)
         return rebuild_handler(handler, behavior)

@@ -53,9 +53,13 @@ SpecialCase: TypeAlias = "Callable[[str, Any], str | Awaitable[str]]"
 
 # For aio_server known only at run time (0.15.4's tests parametrize it): either kind
 # of server interceptor; the kit checks the mix when it is called.
-_AnyServerInterceptor: TypeAlias = (
-    "ServerInterceptor[Any, Any] | AsyncServerInterceptor[Any, Any] | grpc.ServerInterceptor | grpc.aio.ServerInterceptor"
-)
+if TYPE_CHECKING:
+    _AnyServerInterceptor: TypeAlias = (
+        ServerInterceptor[Any, Any]
+        | AsyncServerInterceptor[Any, Any]
+        | grpc.ServerInterceptor
+        | grpc.aio.ServerInterceptor
+    )
 
 # Covariant: a context manager giving an async stub is one giving a stub.
 _StubT = TypeVar("_StubT", covariant=True)
@@ -111,7 +115,9 @@ class DummyService(DummyServiceServicer):
         """Echo the input, or run its special case."""
         return DummyResponse(output=self._output(request.input, context))
 
-    def ExecuteClientStream(self, request_iterator: Iterable[DummyRequest], context: grpc.ServicerContext) -> DummyResponse:
+    def ExecuteClientStream(
+        self, request_iterator: Iterable[DummyRequest], context: grpc.ServicerContext
+    ) -> DummyResponse:
         """Concatenate the inputs (each through its special case) into one output."""
         return DummyResponse(output="".join(self._output(request.input, context) for request in request_iterator))
 
@@ -250,6 +256,9 @@ async def _awaited(awaitable: Awaitable[_T]) -> _T:
     return await awaitable
 
 
+_CLOSING: set[asyncio.Future[None]] = set()
+
+
 class ChannelContext(Generic[_ChannelT]):
     """A server and a channel to it: a context manager, sync (``with``) or async (``async with``).
 
@@ -273,7 +282,11 @@ class ChannelContext(Generic[_ChannelT]):
         self._channel = self._close = None
         try:
             if isinstance(channel, grpc.aio.Channel):
-                asyncio.ensure_future(channel.close())
+                # No await in a sync exit: close it on the caller's loop (`async with`
+                # closes it properly); the task is kept until done.
+                closing = asyncio.ensure_future(channel.close())
+                _CLOSING.add(closing)
+                closing.add_done_callback(_CLOSING.discard)
             elif isinstance(channel, grpc.Channel):
                 channel.close()
         finally:
