@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import gc
 import threading
-import weakref
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent import futures
@@ -410,6 +409,25 @@ def sync_server(
         executor.shutdown(wait=True)
 
 
+@contextlib.asynccontextmanager
+async def aio_server(servicer: DummyServiceServicer, interceptors: list[Any]) -> AsyncIterator[str]:
+    """Serve ``servicer`` on a ``grpc.aio.server`` on the running loop; give its address.
+
+    The testing kit runs an aio server on an event loop of its own; on the loop of
+    the test, server and client share one loop, as they would in one aio process.
+    (With two loops in one process, grpcio 1.76 logs a BlockingIOError from its
+    completion-queue poller now and then; later releases do not.)
+    """
+    server = grpc.aio.server(interceptors=interceptors)
+    add_DummyServiceServicer_to_server(servicer, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        await server.stop(None)
+
+
 def register(servicer: DummyServiceServicer) -> Callable[[Any], None]:
     """What :func:`grpc_interceptor.testing.serve` takes to serve ``servicer``."""
 
@@ -431,10 +449,32 @@ def leftover_threads(baseline: set[threading.Thread], timeout: float = 10.0) -> 
     return sorted(thread.name for thread in threading.enumerate() if thread not in baseline)
 
 
-def is_collected(ref: weakref.ref[Any]) -> bool:
-    """Whether the object behind ``ref`` is gone once garbage is collected."""
-    gc.collect()
-    return ref() is None
+def released(gone: threading.Event, turns: int = 20) -> bool:
+    """Whether an object with ``weakref.finalize(obj, gone.set)`` is gone, soon.
+
+    Each turn collects garbage, then waits briefly on the event, in case another
+    thread holds the last reference for a moment.
+    """
+    for _ in range(turns):
+        gc.collect()
+        if gone.wait(0.05):
+            return True
+    return gone.is_set()
+
+
+async def finalized(gone: threading.Event, turns: int = 100) -> bool:
+    """Whether an object with ``weakref.finalize(obj, gone.set)`` is gone, soon.
+
+    A closed grpc.aio channel may still be referenced for a moment by callbacks queued
+    on the loop or by grpc's poller thread: each turn collects garbage, waits briefly
+    on the event (other threads run), then lets the loop run its queued callbacks.
+    """
+    for _ in range(turns):
+        gc.collect()
+        if gone.wait(0.01):
+            return True
+        await asyncio.sleep(0)
+    return gone.is_set()
 
 
 def other_tasks() -> set[asyncio.Task[Any]]:
