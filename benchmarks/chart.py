@@ -306,7 +306,7 @@ def render_svg(results: Results) -> str:
 
     title = "What interceptors add to each unary RPC"
     subtitle = (
-        f"in-process, catch-all interceptors, median ns per RPC above no interceptor; "
+        f"in-process, catch-all interceptors, best-of-rounds ns per RPC above no interceptor; "
         f"python {results.python}, grpcio {results.grpcio}" + (" (quick run: noisy)" if results.quick else "")
     )
     out: list[str] = [
@@ -498,7 +498,7 @@ def render_table(results: Results) -> str:
         + (f", {results.cpus} CPUs" if results.cpus else "")
         + (". A quick run: the numbers are noisy." if results.quick else "."),
         "",
-        "In-process, the library's own path (harness (a)): nanoseconds per RPC, median of the rounds, "
+        "In-process, the library's own path (harness (a)): nanoseconds per RPC, best of the interleaved rounds, "
         "and what the chain adds above no interceptor.",
         "",
     ]
