@@ -515,17 +515,22 @@ def check_fault(fault: Fault, kind: str, flavour: str, seen: Seen, record: Recor
     assert (seen.outputs, seen.code, seen.details) == (fault.outputs(kind), fault.code, fault.details)
     assert [item for item in seen.trailers if item[0].startswith("x-")] == fault.trailers()
     record.wait_interceptor()
-    events = record.events
     if fault.handler_runs:
         record.wait_handler()
-        assert "handler finally" in events or "handler finally" in record.events
+    events = record.events
+    if fault.handler_runs:
+        assert "handler finally" in events
+        # The handler ends by the exception it raised, or the one raised into it.
+        raised = None if fault.probe == "after" else fault.probe_saw(flavour)
+        assert [e for e in events if e.startswith("handler exit")] == (
+            [] if raised is None else [f"handler exit {raised}"]
+        )
     else:
         assert not record.handler_started.is_set(), events
     saw = fault.probe_saw(flavour)
-    probe_errors = [event for event in record.events if event.startswith("probe saw")]
-    assert probe_errors == ([] if saw is None else [f"probe saw {saw}"])
+    assert [e for e in events if e.startswith("probe saw")] == ([] if saw is None else [f"probe saw {saw}"])
     end = "probe finally active=True" if flavour == "sync" else "probe finally cancelled=False"
-    assert end in record.events
+    assert end in events
 
 
 @pytest.mark.parametrize(("fault", "kind"), CASES)
