@@ -370,11 +370,6 @@ def test_repr_stays_the_default_for_compatibility(kind: str, flavour: str) -> No
     assert (error.code(), error.details()) == (grpc.StatusCode.INTERNAL, repr(RuntimeError(SECRET)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="unknown_exception_details is ignored unless status_on_unknown_exception is set: the exception "
-    "propagates and grpc itself sends its text ('Exception calling application: ...' / 'Unexpected ...')",
-)
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_unknown_exception_details_alone_keep_the_text_in(flavour: str) -> None:
     # The README's own advice: ExceptionToStatusInterceptor(unknown_exception_details="Internal

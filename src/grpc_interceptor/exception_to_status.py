@@ -71,11 +71,15 @@ class _StatusSettings:
         self._unknown_exception_details = unknown_exception_details
 
     def _status_for_unknown(self, ex: Exception, context: object) -> tuple[grpc.StatusCode, str] | None:
-        """The status to abort with for an exception that is no GrpcException, if any."""
-        if self._status_on_unknown_exception is None or _code_already_set(context):
+        """The status to abort with for an exception that is no GrpcException, if any.
+
+        None leaves the status to grpc (UNKNOWN, with grpc's own text of the exception),
+        as 0.15.4 did, unless fixed details were asked for: then UNKNOWN with those.
+        """
+        code, details = self._status_on_unknown_exception, self._unknown_exception_details
+        if (code is None and details is None) or _code_already_set(context):
             return None
-        details = self._unknown_exception_details
-        return self._status_on_unknown_exception, repr(ex) if details is None else details
+        return code or grpc.StatusCode.UNKNOWN, repr(ex) if details is None else details
 
 
 class ExceptionToStatusInterceptor(_StatusSettings, ServerInterceptor[RequestT, ResponseT]):
@@ -93,9 +97,10 @@ class ExceptionToStatusInterceptor(_StatusSettings, ServerInterceptor[RequestT, 
             Otherwise this code, which must not be ``OK``, with ``repr(e)`` as the
             details. In every case the exception propagates.
         unknown_exception_details: If not ``None``, the details sent for an unknown
-            exception instead of ``repr(e)``, which may show internals (a database
-            error's text, say) to clients. ``repr(e)`` stays the default for
-            compatibility with 0.15.4.
+            exception instead of its text (``repr(e)``, or grpc's own message when no
+            code is set), which may show internals (a database error's text, say) to
+            clients; with no ``status_on_unknown_exception``, the code is UNKNOWN. The
+            text stays the default for compatibility with 0.15.4.
 
     Raises:
         ValueError: If ``status_on_unknown_exception`` is ``OK``.
