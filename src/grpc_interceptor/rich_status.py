@@ -120,8 +120,8 @@ def to_grpc_status(exception: GrpcException) -> RichStatus:
         >>> from google.rpc.error_details_pb2 import RetryInfo
         >>> from grpc_interceptor.exceptions import Unavailable
         >>> status = to_grpc_status(Unavailable("busy", error_details=[RetryInfo()]))
-        >>> status.code, status.details, [key for key, _ in status.trailing_metadata]
-        (<StatusCode.UNAVAILABLE: (14, 'unavailable')>, 'busy', ['grpc-status-details-bin'])
+        >>> status.code.name, status.details, [key for key, _ in status.trailing_metadata]
+        ('UNAVAILABLE', 'busy', ['grpc-status-details-bin'])
     """
     modules = _modules()
     code: grpc.StatusCode = exception.status_code
