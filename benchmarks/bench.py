@@ -51,7 +51,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -560,6 +560,33 @@ def _aio_loopback_interceptor() -> Any:
     return AsyncPassThrough()
 
 
+class _RawPassThrough(grpc.ServerInterceptor):
+    """A pass-through written against grpc's own API: grpc's cost of an interceptor."""
+
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler[Any, Any] | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        return continuation(handler_call_details)
+
+
+class _AsyncRawPassThrough(grpc.aio.ServerInterceptor):
+    """The grpc.aio twin of :class:`_RawPassThrough`."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        return await continuation(handler_call_details)
+
+
+#: The loopback chains: ours with 0, 1 and 5 interceptors, and 5 of grpc's own, whose
+#: cost is what any interceptor library pays before doing anything.
+_CHAINS = (("grpc-interceptor", 0), ("grpc-interceptor", 1), ("grpc-interceptor", 5), ("raw grpc", 5))
+
+
 def _loopback_handlers(aio: bool) -> grpc.GenericRpcHandler:
     unary: Any = _aio_unary if aio else _sync_unary
     stream: Any = _aio_stream if aio else _sync_stream
@@ -589,6 +616,7 @@ class _LoopThread:
 @dataclass
 class _Endpoint:
     server: str
+    chain: str
     interceptors: int
     channel: grpc.Channel
     unary: grpc.UnaryUnaryMultiCallable[Any, Any]
@@ -597,23 +625,25 @@ class _Endpoint:
 
 def loopback(rounds: int, unary_calls: int, stream_calls: int) -> list[dict[str, Any]]:
     """Measure RPCs over 127.0.0.1 with 0, 1 and 5 interceptors on a sync and an aio server."""
-    counts = (0, 1, 5)
     stops: list[Callable[[], None]] = []
     endpoints: list[_Endpoint] = []
     loop_thread = _LoopThread()
     executor = ThreadPoolExecutor(max_workers=4)
     try:
-        for count in counts:
-            server = grpc.server(executor, interceptors=[_sync_loopback_interceptor() for _ in range(count)])
+        for chain, count in _CHAINS:
+            make: Callable[[], grpc.ServerInterceptor] = (
+                _sync_loopback_interceptor if chain == "grpc-interceptor" else _RawPassThrough
+            )
+            server = grpc.server(executor, interceptors=[make() for _ in range(count)])
             server.add_generic_rpc_handlers((_loopback_handlers(aio=False),))
             port = server.add_insecure_port("127.0.0.1:0")
             server.start()
             stops.append(functools.partial(_stop_sync, server))
-            endpoints.append(_open("sync", count, port))
-        for count in counts:
-            aio_server, port = loop_thread.run(_start_aio(count))
+            endpoints.append(_open("sync", chain, count, port))
+        for chain, count in _CHAINS:
+            aio_server, port = loop_thread.run(_start_aio(chain, count))
             stops.append(functools.partial(_stop_aio, loop_thread, aio_server))
-            endpoints.append(_open("aio", count, port))
+            endpoints.append(_open("aio", chain, count, port))
         for endpoint in endpoints:  # warm up: connections, caches, code paths
             for _ in range(max(20, unary_calls // 10)):
                 endpoint.unary(REQUEST, timeout=10)
@@ -659,6 +689,7 @@ def loopback(rounds: int, unary_calls: int, stream_calls: int) -> list[dict[str,
             rows.append(
                 {
                     "server": endpoint.server,
+                    "chain": endpoint.chain,
                     "interceptors": endpoint.interceptors,
                     "unary_rps": rps,
                     # Median of the per-round ratios: each round compares servers that ran
@@ -695,18 +726,26 @@ def _stop_aio(loop_thread: _LoopThread, server: grpc.aio.Server) -> None:
     loop_thread.run(server.stop(None))
 
 
-async def _start_aio(count: int) -> tuple[grpc.aio.Server, int]:
-    server = grpc.aio.server(interceptors=[_aio_loopback_interceptor() for _ in range(count)])
+async def _start_aio(chain: str, count: int) -> tuple[grpc.aio.Server, int]:
+    make: Callable[[], grpc.aio.ServerInterceptor] = (
+        _aio_loopback_interceptor if chain == "grpc-interceptor" else _AsyncRawPassThrough
+    )
+    server = grpc.aio.server(interceptors=[make() for _ in range(count)])
     server.add_generic_rpc_handlers((_loopback_handlers(aio=True),))
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     return server, port
 
 
-def _open(server: str, count: int, port: int) -> _Endpoint:
+def _open(server: str, chain: str, count: int, port: int) -> _Endpoint:
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     return _Endpoint(
-        server, count, channel, channel.unary_unary(f"/{SERVICE}/Unary"), channel.unary_stream(f"/{SERVICE}/Stream")
+        server,
+        chain,
+        count,
+        channel,
+        channel.unary_unary(f"/{SERVICE}/Unary"),
+        channel.unary_stream(f"/{SERVICE}/Stream"),
     )
 
 
@@ -791,7 +830,14 @@ def targets(rows: list[dict[str, Any]], loop_rows: list[dict[str, Any]]) -> list
         ),
     ]
     for server in ("sync", "aio"):
-        row = next((r for r in loop_rows if r["server"] == server and r["interceptors"] == 5), None)
+        row = next(
+            (
+                r
+                for r in loop_rows
+                if r["server"] == server and r["interceptors"] == 5 and r.get("chain") == "grpc-interceptor"
+            ),
+            None,
+        )
         drop = None if row is None else 1 - row["unary_rps_ratio_to_none"]
         found.append(_target(f"loopback {server} server unary x5: RPC/s lost vs none", drop, 0.03, "fraction"))
     return found
@@ -838,13 +884,14 @@ def print_report(
             f"({first['unary_calls_per_round']} unary calls and {first['streams_per_round']} streams of {MESSAGES} "
             "per server per round, call by call across servers in random order)\n"
         )
-        head = f"{'server':<8}{'icpt':>5}{'RPC/s':>10}{'x none':>8}{'p50 us':>9}{'p99 us':>9}"
+        head = f"{'server':<8}{'chain':<18}{'icpt':>5}{'RPC/s':>10}{'x none':>8}{'p50 us':>9}{'p99 us':>9}"
         head += f"{'stream ms':>11}{'x none':>8}"
         print(head)
         print("-" * len(head))
         for row in loop_rows:
             print(
-                f"{row['server']:<8}{row['interceptors']:>5}{row['unary_rps']:>10.0f}"
+                f"{row['server']:<8}{row.get('chain', 'grpc-interceptor'):<18}{row['interceptors']:>5}"
+                f"{row['unary_rps']:>10.0f}"
                 f"{row['unary_rps_ratio_to_none']:>8.3f}{row['unary_p50_us']:>9.1f}{row['unary_p99_us']:>9.1f}"
                 f"{row['stream_ms']:>11.3f}{row['stream_ratio_to_none']:>8.3f}"
             )

@@ -128,6 +128,7 @@ class Loopback:
     """A loopback row: unary round trips over 127.0.0.1 with ``interceptors`` interceptors."""
 
     server: str
+    chain: str
     interceptors: int
     unary_rps: float
     unary_rps_ratio_to_none: float
@@ -140,6 +141,7 @@ class Loopback:
         fields = _mapping(value, where)
         return cls(
             _text(fields.get("server"), f"{where}.server"),
+            _text(fields.get("chain", "grpc-interceptor"), f"{where}.chain"),
             int(_number(fields.get("interceptors"), f"{where}.interceptors")),
             _number(fields.get("unary_rps"), f"{where}.unary_rps"),
             _number(fields.get("unary_rps_ratio_to_none"), f"{where}.unary_rps_ratio_to_none"),
@@ -540,7 +542,7 @@ def render_table(results: Results) -> str:
             (
                 [
                     row.server,
-                    str(row.interceptors),
+                    f"{row.interceptors}" + (f" ({row.chain})" if row.chain != "grpc-interceptor" else ""),
                     _cell(row.unary_rps),
                     _cell(row.unary_rps_ratio_to_none, "x"),
                     _cell(row.unary_p50_us, "us"),
