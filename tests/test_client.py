@@ -12,7 +12,6 @@ import inspect
 import itertools
 import threading
 from collections.abc import Callable, Iterator
-from concurrent import futures
 from typing import Any
 
 import grpc
@@ -30,8 +29,8 @@ from grpc_interceptor.protocols import (
     ClientUnaryStreamContinuation,
     ClientUnaryUnaryContinuation,
 )
-from grpc_interceptor.testing import DummyRequest, DummyResponse, DummyService, dummy_channel, dummy_client
-from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceStub, add_DummyServiceServicer_to_server
+from grpc_interceptor.testing import DummyRequest, DummyResponse, dummy_channel, dummy_client
+from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceStub
 
 KINDS = ("unary_unary", "unary_stream", "stream_unary", "stream_stream")
 RPC_OF_KIND = {
@@ -516,77 +515,7 @@ def test_interceptor_reads_error_status(kind: str) -> None:
     assert observe.status == [(grpc.StatusCode.NOT_FOUND, "no such thing", [("x-trailer", "failed")])]
 
 
-# --- The 0.15.4 README interceptor, as written ----------------------------------------
-
-
-# The reference README's example, as written (its imports are at the top of this module).
-class MetadataClientInterceptor(ClientInterceptor):
-    def intercept(
-        self,
-        method: Callable,
-        request_or_iterator: Any,
-        call_details: grpc.ClientCallDetails,
-    ):
-        """Override this method to implement a custom interceptor.
-
-        This method is called for all unary and streaming RPCs. The interceptor
-        implementation should call `method` using a `grpc.ClientCallDetails` and the
-        `request_or_iterator` object as parameters. The `request_or_iterator`
-        parameter may be type checked to determine if this is a singluar request
-        for unary RPCs or an iterator for client-streaming or client-server streaming
-        RPCs.
-
-        Args:
-            method: A function that proceeds with the invocation by executing the next
-                interceptor in the chain or invoking the actual RPC on the underlying
-                channel.
-            request_or_iterator: RPC request message or iterator of request messages
-                for streaming requests.
-            call_details: Describes an RPC to be invoked.
-
-        Returns:
-            The type of the return should match the type of the return value received
-            by calling `method`. This is an object that is both a
-            `Call <https://grpc.github.io/grpc/python/grpc.html#grpc.Call>`_ for the
-            RPC and a `Future <https://grpc.github.io/grpc/python/grpc.html#grpc.Future>`_.
-
-            The actual result from the RPC can be got by calling `.result()` on the
-            value returned from `method`.
-        """
-        new_details = ClientCallDetails(
-            call_details.method,
-            call_details.timeout,
-            [("authorization", "Bearer mysecrettoken")],
-            call_details.credentials,
-            call_details.wait_for_ready,
-            call_details.compression,
-        )
-
-        return method(request_or_iterator, new_details)
-
-
-@pytest.fixture
-def server_address() -> Iterator[str]:
-    """A sync server with DummyService on 127.0.0.1, for code that opens its own channel."""
-    executor = futures.ThreadPoolExecutor(max_workers=4)
-    server = grpc.server(executor)
-    add_DummyServiceServicer_to_server(DummyService({"md": echo_metadata}), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        server.stop(None).wait()
-        executor.shutdown(wait=True)
-
-
-@all_kinds
-def test_readme_interceptor_runs_unchanged(kind: str, server_address: str) -> None:
-    interceptors = [MetadataClientInterceptor()]
-    with grpc.insecure_channel(server_address) as channel:
-        channel = grpc.intercept_channel(channel, *interceptors)
-        output = run(DummyServiceStub(channel), kind, "md")
-    assert seen_metadata(output) == [("authorization", "Bearer mysecrettoken")]
+# The 0.15.4 README interceptor, as written, runs in tests/test_compat.py.
 
 
 # --- Typed hooks -------------------------------------------------------------------------
