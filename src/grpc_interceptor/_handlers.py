@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     _Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 
-__all__ = ["CACHE_LIMIT", "HandlerCache", "behavior_of", "rebuild_handler", "wrapped_for"]
+__all__ = ["CACHE_LIMIT", "HandlerCache", "behavior_of", "rebuild_handler"]
 
 #: How many methods an interceptor remembers. A server has a fixed set of methods, so
 #: this is only reached with handlers made up per method name (a proxy, say); then the
@@ -70,8 +70,8 @@ class HandlerCache(dict[str, "tuple[_Handler, _Handler]"]):
 
     __slots__ = ()
 
-    def put(self, method: str, handler: _Handler, wrapped: _Handler) -> None:
-        """Remember ``wrapped`` as the handler to use for ``handler`` on ``method``."""
+    def put(self, method: str, handler: _Handler, wrapped: _Handler) -> _Handler:
+        """Remember ``wrapped`` as the handler to use for ``handler`` on ``method``; return it."""
         if len(self) >= CACHE_LIMIT and method not in self:
             # Drop the oldest entry (dicts keep insertion order). Another thread may be
             # doing the same at this moment: losing that race only costs a rebuild.
@@ -80,19 +80,4 @@ class HandlerCache(dict[str, "tuple[_Handler, _Handler]"]):
             except (KeyError, RuntimeError, StopIteration):
                 pass
         self[method] = (handler, wrapped)
-
-
-def wrapped_for(
-    cache: HandlerCache, handler: _Handler, method: str, wrap: Callable[[_Handler, str], _Handler]
-) -> _Handler:
-    """Return the cached wrapped handler for ``handler``, building it with ``wrap`` once.
-
-    ``intercept_service`` does the lookup inline on the per-RPC path and calls this
-    when it misses.
-    """
-    entry = cache.get(method)
-    if entry is not None and entry[0] is handler:
-        return entry[1]
-    wrapped = wrap(handler, method)
-    cache.put(method, handler, wrapped)
-    return wrapped
+        return wrapped

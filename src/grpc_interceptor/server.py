@@ -19,7 +19,7 @@ import grpc
 import grpc.aio
 
 from grpc_interceptor import _aio
-from grpc_interceptor._handlers import HandlerCache, behavior_of, rebuild_handler, wrapped_for
+from grpc_interceptor._handlers import HandlerCache, behavior_of, rebuild_handler
 from grpc_interceptor._hooks import HOOK_FOR_KIND, check_overrides, pick_hook
 from grpc_interceptor._matching import applies_to
 from grpc_interceptor.protocols import (
@@ -248,7 +248,8 @@ class ServerInterceptor(grpc.ServerInterceptor, Generic[RequestT, ResponseT]):
             entry = cache.get(method)
             if entry is not None and entry[0] is handler:
                 return entry[1]
-        return wrapped_for(cache, handler, method, self._grpc_interceptor_wrap)
+        # A method seen for the first time, or a new handler for it: build once.
+        return cache.put(method, handler, self._grpc_interceptor_wrap(handler, method))
 
     def _grpc_interceptor_wrap(self, handler: _Handler, method_name: str) -> _Handler:
         if not applies_to(self, ServerInterceptor, handler, method_name):
@@ -412,7 +413,8 @@ class AsyncServerInterceptor(grpc.aio.ServerInterceptor, Generic[RequestT, Respo
             entry = cache.get(method)
             if entry is not None and entry[0] is handler:
                 return entry[1]
-        return wrapped_for(cache, handler, method, self._grpc_interceptor_wrap)
+        # A method seen for the first time, or a new handler for it: build once.
+        return cache.put(method, handler, self._grpc_interceptor_wrap(handler, method))
 
     def _grpc_interceptor_wrap(self, handler: _Handler, method_name: str) -> _Handler:
         if not applies_to(self, AsyncServerInterceptor, handler, method_name):
