@@ -9,6 +9,7 @@ runs it as a smoke test.
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -342,6 +343,130 @@ def test_stream_kinds_build_once_too(builds: list[str]) -> None:
     assert wrapped is not None and wrapped.unary_stream is not None
     assert all(w is wrapped for w in returned)
     assert list(wrapped.unary_stream("abc", None)) == ["a", "b", "c"]
+
+
+# --------------------------------------------------------------------------------------
+# The per-RPC path on grpc.aio: one wrapper in all, however long the chain
+# --------------------------------------------------------------------------------------
+
+
+class AsyncCatchAllPassThrough(AsyncServerInterceptor):
+    """0.15.4's documented grpc.aio pass-through."""
+
+    async def intercept(self, method, request_or_iterator, context, method_name):
+        response_or_iterator = method(request_or_iterator, context)
+        if hasattr(response_or_iterator, "__aiter__"):
+            return response_or_iterator
+        return await response_or_iterator
+
+
+def _aio_frames() -> list[str]:
+    """The names of this call stack's frames that run grpc_interceptor's ``_aio`` module."""
+    names = []
+    frame = sys._getframe(1)
+    while frame is not None:
+        if Path(frame.f_code.co_filename).name == "_aio.py":
+            names.append(frame.f_code.co_name)
+        frame = frame.f_back
+    return names
+
+
+async def _requests(*items: str) -> Any:
+    for item in items:
+        yield item
+
+
+@pytest.mark.parametrize("chain", [1, 3])
+@pytest.mark.parametrize("interceptor_class", [AsyncPassThrough, AsyncCatchAllPassThrough])
+async def test_aio_chain_runs_one_wrapper_however_long(chain: int, interceptor_class: type[Any], kind: str) -> None:
+    """grpc needs the handler it runs to be a coroutine (or async generator) function, so
+    the outermost interceptor wraps its hook in one; those further in are called straight
+    through, so a chain adds no coroutine, and for a stream no generator hop per message,
+    beyond its own hooks and that one wrapper."""
+    stacks: list[list[str]] = []
+
+    async def unary(request: Any, context: object) -> str:
+        stacks.append(_aio_frames())
+        if kind.startswith("stream_"):
+            return "".join([item async for item in request])
+        return str(request)
+
+    async def stream(request: Any, context: object) -> Any:
+        items = [item async for item in request] if kind.startswith("stream_") else list(request)
+        for item in items:
+            stacks.append(_aio_frames())
+            yield item
+
+    build = {
+        "unary_unary": grpc.unary_unary_rpc_method_handler,
+        "unary_stream": grpc.unary_stream_rpc_method_handler,
+        "stream_unary": grpc.stream_unary_rpc_method_handler,
+        "stream_stream": grpc.stream_stream_rpc_method_handler,
+    }[kind]
+    handler = build(stream if kind.endswith("_stream") else unary)
+
+    async def innermost(details: grpc.HandlerCallDetails) -> Any:
+        return handler
+
+    entry: Any = innermost
+    ours = [interceptor_class() for _ in range(chain)]
+    for interceptor in reversed(ours):
+        entry = functools.partial(interceptor.intercept_service, entry)
+    wrapped = await entry(Details(METHOD))
+    behavior = getattr(wrapped, kind)
+    request: Any = _requests("a", "b") if kind.startswith("stream_") else "ab"
+    if kind.endswith("_stream"):
+        outputs = [item async for item in behavior(request, None)]
+    else:
+        outputs = [await behavior(request, None)]
+
+    assert outputs == (["a", "b"] if kind.endswith("_stream") else ["ab"])
+    assert stacks
+    for stack in stacks:
+        assert stack.count("behavior") == 1, stack
+
+
+def test_aio_server_pipeline_skips_the_event_loop_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Asking for the running loop is skipped for grpc.aio's own continuations only.
+
+    If grpc renames the function its continuations are made of, this fails: the check
+    would then run on every RPC again (still correct, only slower).
+    """
+    checks: list[str] = []
+    real = AsyncServerInterceptor._grpc_interceptor_refuse_sync_server
+
+    def counting(self: AsyncServerInterceptor[Any, Any]) -> None:
+        checks.append(type(self).__name__)
+        real(self)
+
+    monkeypatch.setattr(AsyncServerInterceptor, "_grpc_interceptor_refuse_sync_server", counting)
+    ours = [AsyncPassThrough() for _ in range(3)]
+    with dummy_client(special_cases={}, interceptors=ours, aio_server=True) as client:
+        for i in range(RPCS):
+            assert call(client, "unary_unary", f"m{i}").outputs == [f"m{i}"]
+    assert checks == []
+    assert [interceptor.calls for interceptor in ours] == [RPCS] * 3
+
+
+async def test_other_continuations_get_the_event_loop_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    checks: list[str] = []
+    real = AsyncServerInterceptor._grpc_interceptor_refuse_sync_server
+
+    def counting(self: AsyncServerInterceptor[Any, Any]) -> None:
+        checks.append(type(self).__name__)
+        real(self)
+
+    monkeypatch.setattr(AsyncServerInterceptor, "_grpc_interceptor_refuse_sync_server", counting)
+    handler = grpc.unary_unary_rpc_method_handler(_answer)
+
+    async def continuation(details: grpc.HandlerCallDetails) -> Any:
+        return handler
+
+    ours = AsyncPassThrough()
+    for _ in range(3):
+        assert await ours.intercept_service(continuation, Details(METHOD)) is not None
+    assert await ours.intercept_service(functools.partial(continuation), Details(METHOD)) is not None
+    assert checks == ["AsyncPassThrough"] * 4
 
 
 # --------------------------------------------------------------------------------------

@@ -140,6 +140,26 @@ def test_async_interceptor_on_a_sync_server_leaves_other_servers_alone() -> None
     assert interceptor.calls == 1
 
 
+def test_async_interceptor_served_on_aio_first_is_still_refused_by_a_sync_server(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The event-loop check is remembered per thread, and a sync server's threads run no loop."""
+    interceptor = AsyncCatchAll()
+    with dummy_client(None, [interceptor], aio_server=True) as stub:
+        assert call(stub, "unary_unary", "a").outputs == ["a"]
+    caplog.set_level(logging.ERROR)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with sync_server([interceptor]) as stub:
+            assert call(stub, "unary_unary", "a").code == grpc.StatusCode.UNKNOWN
+        gc.collect()
+    assert [record for record in caplog.records if record.exc_info is not None and record.exc_info[0] is TypeError], [
+        record.getMessage() for record in caplog.records
+    ]
+    assert not [w for w in caught if "never awaited" in str(w.message)]
+    assert interceptor.calls == 1
+
+
 @pytest.mark.parametrize("interceptor_class", [SyncCatchAll, ExceptionToStatusInterceptor])
 async def test_sync_interceptor_on_an_aio_server_is_refused_at_construction(interceptor_class: type[Any]) -> None:
     with pytest.raises(ValueError, match="Interceptor must be ServerInterceptor"):

@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, cast
 
 import grpc
 import grpc.aio
 
 from grpc_interceptor import _aio
+from grpc_interceptor._aio import SERVER_PIPELINE
 from grpc_interceptor._handlers import HandlerCache, behavior_of, rebuild_handler
 from grpc_interceptor._hooks import HOOK_FOR_KIND, check_overrides, pick_hook
 from grpc_interceptor._matching import applies_to
@@ -386,6 +388,15 @@ class AsyncServerInterceptor(grpc.aio.ServerInterceptor, Generic[RequestT, Respo
             TypeError: On a sync ``grpc.server``, which cannot run an async
                 interceptor (grpc logs it, and the client gets UNKNOWN).
         """
+        # Asking for the running loop costs more than the rest of this method, so it is
+        # skipped for the continuations only grpc.aio's server makes (it runs them in its
+        # event loop); grpc's sync server, or any other caller, gets the check.
+        # (`type(...) is` narrows for mypy, not for pyright; isinstance would cost more.)
+        if type(continuation) is not partial or continuation.func is not SERVER_PIPELINE:  # pyright: ignore[reportFunctionMemberAccess]
+            self._grpc_interceptor_refuse_sync_server()
+        return self._grpc_interceptor_service(continuation, handler_call_details)
+
+    def _grpc_interceptor_refuse_sync_server(self) -> None:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
@@ -395,7 +406,6 @@ class AsyncServerInterceptor(grpc.aio.ServerInterceptor, Generic[RequestT, Respo
                 f"grpc.aio.server(interceptors=[...]), or derive {type(self).__name__} from "
                 "grpc_interceptor.ServerInterceptor instead."
             ) from None
-        return self._grpc_interceptor_service(continuation, handler_call_details)
 
     async def _grpc_interceptor_service(
         self,
