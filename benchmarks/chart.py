@@ -534,7 +534,8 @@ def render_table(results: Results) -> str:
     if results.loopback:
         lines += [
             "",
-            "Over loopback (127.0.0.1), one sequential client, unary calls:",
+            "Over loopback (127.0.0.1), one sequential client, unary calls, each server in a process of its own;",
+            '"0 (control)" is a second server without interceptors: how far two identical servers measure apart.',
             "",
         ]
         lines += _table(
