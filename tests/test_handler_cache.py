@@ -426,37 +426,35 @@ async def test_aio_chain_runs_one_wrapper_however_long(chain: int, interceptor_c
         assert stack.count("behavior") == 1, stack
 
 
-def test_aio_server_pipeline_skips_the_event_loop_check(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def loop_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The class of every interceptor that asks for the running loop from now on."""
+    checks: list[str] = []
+    real = AsyncServerInterceptor._grpc_interceptor_refuse_sync_server
+
+    def counting(self: AsyncServerInterceptor[Any, Any]) -> None:
+        checks.append(type(self).__name__)
+        real(self)
+
+    monkeypatch.setattr(AsyncServerInterceptor, "_grpc_interceptor_refuse_sync_server", counting)
+    return checks
+
+
+def test_aio_server_pipeline_skips_the_event_loop_check(loop_checks: list[str]) -> None:
     """Asking for the running loop is skipped for grpc.aio's own continuations only.
 
     If grpc renames the function its continuations are made of, this fails: the check
     would then run on every RPC again (still correct, only slower).
     """
-    checks: list[str] = []
-    real = AsyncServerInterceptor._grpc_interceptor_refuse_sync_server
-
-    def counting(self: AsyncServerInterceptor[Any, Any]) -> None:
-        checks.append(type(self).__name__)
-        real(self)
-
-    monkeypatch.setattr(AsyncServerInterceptor, "_grpc_interceptor_refuse_sync_server", counting)
     ours = [AsyncPassThrough() for _ in range(3)]
     with dummy_client(special_cases={}, interceptors=ours, aio_server=True) as client:
         for i in range(RPCS):
             assert call(client, "unary_unary", f"m{i}").outputs == [f"m{i}"]
-    assert checks == []
+    assert loop_checks == []
     assert [interceptor.calls for interceptor in ours] == [RPCS] * 3
 
 
-async def test_other_continuations_get_the_event_loop_check(monkeypatch: pytest.MonkeyPatch) -> None:
-    checks: list[str] = []
-    real = AsyncServerInterceptor._grpc_interceptor_refuse_sync_server
-
-    def counting(self: AsyncServerInterceptor[Any, Any]) -> None:
-        checks.append(type(self).__name__)
-        real(self)
-
-    monkeypatch.setattr(AsyncServerInterceptor, "_grpc_interceptor_refuse_sync_server", counting)
+async def test_other_continuations_get_the_event_loop_check(loop_checks: list[str]) -> None:
     handler = grpc.unary_unary_rpc_method_handler(_answer)
 
     async def continuation(details: grpc.HandlerCallDetails) -> Any:
@@ -466,7 +464,7 @@ async def test_other_continuations_get_the_event_loop_check(monkeypatch: pytest.
     for _ in range(3):
         assert await ours.intercept_service(continuation, Details(METHOD)) is not None
     assert await ours.intercept_service(functools.partial(continuation), Details(METHOD)) is not None
-    assert checks == ["AsyncPassThrough"] * 4
+    assert loop_checks == ["AsyncPassThrough"] * 4
 
 
 # --------------------------------------------------------------------------------------
