@@ -591,7 +591,7 @@ class _AsyncRawPassThrough(grpc.aio.ServerInterceptor):
 #: is what any interceptor library pays before doing anything; and a second server with
 #: none ("control"), whose distance from the first shows how far two identical servers
 #: measure apart: the noise floor of the run.
-_CHAINS = (
+CHAINS = (
     ("grpc-interceptor", 0),
     ("grpc-interceptor", 1),
     ("grpc-interceptor", 5),
@@ -610,11 +610,11 @@ def _loopback_handlers(aio: bool) -> grpc.GenericRpcHandler:
 
 
 def serve(server: str, chain: int) -> None:
-    """Run the loopback server of one kind for ``_CHAINS[chain]`` until stdin closes.
+    """Run the loopback server of one kind for ``CHAINS[chain]`` until stdin closes.
 
     It prints its port as a line of JSON first.
     """
-    name, count = _CHAINS[chain]
+    name, count = CHAINS[chain]
     if server == "aio":
         asyncio.run(_serve_aio(name, count))
         return
@@ -693,8 +693,8 @@ def loopback(rounds: int, unary_calls: int, stream_calls: int) -> list[dict[str,
     processes: list[_ServerProcess] = []
     endpoints: list[_Endpoint] = []
     try:
-        processes = [_ServerProcess(server, chain) for server in ("sync", "aio") for chain in range(len(_CHAINS))]
-        for process, (name, count) in zip(processes, [*_CHAINS, *_CHAINS], strict=True):
+        processes = [_ServerProcess(server, chain) for server in ("sync", "aio") for chain in range(len(CHAINS))]
+        for process, (name, count) in zip(processes, [*CHAINS, *CHAINS], strict=True):
             endpoints.append(_open(process.server, name, count, process.port()))
         for endpoint in endpoints:  # warm up: connections, caches, code paths
             for _ in range(max(20, unary_calls // 10)):
@@ -734,7 +734,7 @@ def loopback(rounds: int, unary_calls: int, stream_calls: int) -> list[dict[str,
                 stream_ms[index].append(spent[index] / stream_calls / 1e6)
         rows: list[dict[str, Any]] = []
         for index, endpoint in enumerate(endpoints):
-            none = next(i for i, e in enumerate(endpoints) if e.server == endpoint.server and e.chain == _CHAINS[0][0])
+            none = next(i for i, e in enumerate(endpoints) if e.server == endpoint.server and e.chain == CHAINS[0][0])
             ordered = sorted(latencies[index])
             rps = statistics.median(unary_rps[index])
             ms = statistics.median(stream_ms[index])

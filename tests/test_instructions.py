@@ -1,0 +1,44 @@
+"""``benchmarks/instructions.py`` counts a real server's instructions per RPC under valgrind.
+
+One short count runs for real (two runs of a grpc.aio server under callgrind, about half
+a minute); nothing is asserted about our cost, only that the count is a count.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_instructions() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("benchmarks_instructions", ROOT / "benchmarks" / "instructions.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_count_gives_instructions_per_rpc() -> None:
+    instructions = load_instructions()
+    chain = instructions.bench.CHAINS.index(("grpc-interceptor", 1))
+    row = instructions.count("aio", chain, 4)
+    assert (row["server"], row["chain"], row["interceptors"], row["calls"]) == ("aio", "grpc-interceptor", 1, [4, 20])
+    # A unary RPC through a grpc.aio server takes some hundreds of thousands.
+    assert 50_000 < row["instructions_per_rpc"] < 5_000_000
+
+
+def test_without_valgrind_it_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    instructions = load_instructions()
+    monkeypatch.setattr(instructions.shutil, "which", lambda name: None)
+    assert instructions.main(["--json", str(tmp_path / "out.json")]) == 2
+    assert "apt-get install valgrind" in capsys.readouterr().err
+    assert not (tmp_path / "out.json").exists()
