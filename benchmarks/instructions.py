@@ -11,8 +11,10 @@ each loopback server of ``bench.py`` (``--serve``) runs under valgrind's callgri
 twice, once answering ``--calls`` unary RPCs and once answering five times as many, from
 one sequential client on 127.0.0.1; the difference between the two totals, divided by
 the difference in RPCs, is the instructions per RPC, with start-up and shut-down taken
-out. Instruction counts do not depend on what else the machine is doing; they are not
-time, but they move with the work done. Each run under valgrind takes tens of seconds.
+out. Instruction counts move far less than times with what else the machine is doing
+(grpc's own threads poll, so two runs can still differ by a percent or two); they are
+not time, but they move with the work done. Each run under valgrind takes tens of
+seconds.
 """
 
 from __future__ import annotations
