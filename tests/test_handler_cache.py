@@ -23,8 +23,9 @@ import grpc.aio
 import pytest
 from conftest import KINDS, call, echo
 
-from grpc_interceptor import AsyncServerInterceptor, ServerInterceptor, _handlers
+from grpc_interceptor import AsyncExceptionToStatusInterceptor, AsyncServerInterceptor, ServerInterceptor, _handlers
 from grpc_interceptor import server as server_module
+from grpc_interceptor.exceptions import NotFound
 from grpc_interceptor.testing import dummy_client
 from grpc_interceptor.testing.dummy_client import dummy_channel
 from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceStub
@@ -424,6 +425,25 @@ async def test_aio_chain_runs_one_wrapper_however_long(chain: int, interceptor_c
     assert stacks
     for stack in stacks:
         assert stack.count("behavior") == 1, stack
+
+
+class RaisesWhenCalled(AsyncServerInterceptor):
+    """A catch-all written as a plain ``def`` that raises before returning anything."""
+
+    def intercept(self, method, request_or_iterator, context, method_name):
+        raise NotFound(f"nothing at {method_name}")
+
+
+def test_an_inner_interceptor_raising_when_called_reaches_the_outer_one(kind: str) -> None:
+    """Called straight through, an inner hook raises inside the outer hook's own code
+    (where it calls the continuation), as it did from inside the wrapper it no longer has."""
+    outer = AsyncExceptionToStatusInterceptor()
+    inputs = ("a",) if kind.startswith("unary_") else ("a", "b")
+    with dummy_client(special_cases={}, interceptors=[outer, RaisesWhenCalled()], aio_server=True) as client:
+        outcome = call(client, kind, *inputs)
+    assert outcome.code == grpc.StatusCode.NOT_FOUND
+    assert outcome.details.startswith("nothing at /")
+    assert outcome.outputs == []
 
 
 @pytest.fixture
