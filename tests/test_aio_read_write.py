@@ -397,6 +397,13 @@ async def test_client_cancellation_cancels_a_handler_that_reads(tap: str) -> Non
         rpc = DummyServiceStub(channel).ExecuteClientServerStream(timeout=TIMEOUT)
         await rpc.write(DummyRequest(input="x"))
         assert (await rpc.read()).output == "x"
+        # The handler's write() returns once the chain asks for the next message, a loop
+        # turn after the client has it: cancel only once the handler is back in read().
+        for _ in range(200):
+            if service.completed_writes:
+                break
+            await asyncio.sleep(0.01)
+        assert service.completed_writes == 1
         rpc.cancel()
         assert await wait_for_event(service.finished), "the handler's finally did not run"
 
