@@ -865,7 +865,7 @@ def targets(rows: list[dict[str, Any]], loop_rows: list[dict[str, Any]]) -> list
             (
                 r
                 for r in loop_rows
-                if r["server"] == server and r["interceptors"] == 5 and r.get("chain") == "grpc-interceptor"
+                if r["server"] == server and r["interceptors"] == 5 and r["chain"] == "grpc-interceptor"
             ),
             None,
         )
@@ -921,7 +921,7 @@ def print_report(
         print("-" * len(head))
         for row in loop_rows:
             print(
-                f"{row['server']:<8}{row.get('chain', 'grpc-interceptor'):<18}{row['interceptors']:>5}"
+                f"{row['server']:<8}{row['chain']:<18}{row['interceptors']:>5}"
                 f"{row['unary_rps']:>10.0f}"
                 f"{row['unary_rps_ratio_to_none']:>8.3f}{row['unary_p50_us']:>9.1f}{row['unary_p99_us']:>9.1f}"
                 f"{row['stream_ms']:>11.3f}{row['stream_ratio_to_none']:>8.3f}"
@@ -955,6 +955,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.serve:
         serve(args.serve[0], int(args.serve[1]))
         return 0
+    if args.loopback_calls < 1:
+        parser.error("--loopback-calls must be at least 1")
 
     rounds: int = args.rounds or (3 if args.quick else 15)
     target_ns = 300_000 if args.quick else 4_000_000

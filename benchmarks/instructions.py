@@ -95,6 +95,7 @@ def count(kind: str, chain: int, calls: int) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Count every loopback server of ``bench.py`` but the control; print a table, write JSON."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--calls", type=int, default=60, help="RPCs of the shorter run (default 60)")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"where to write the results ({DEFAULT_JSON})")

@@ -520,6 +520,17 @@ def test_benchmark_quick_run(tmp_path: Path) -> None:
     assert {(row["server"], row["interceptors"]) for row in result["loopback"]} == {
         (server, count) for server in ("sync", "aio") for count in (0, 1, 5)
     }
+    assert sorted((row["server"], row["chain"], row["interceptors"]) for row in result["loopback"]) == sorted(
+        (server, chain, count)
+        for server in ("sync", "aio")
+        for chain, count in (
+            ("grpc-interceptor", 0),
+            ("grpc-interceptor", 1),
+            ("grpc-interceptor", 5),
+            ("raw grpc", 5),
+            ("control", 0),
+        )
+    )
     for row in result["loopback"]:
         assert row["unary_rps"] > 0 and row["unary_p99_us"] >= row["unary_p50_us"] > 0
     names = [target["name"] for target in result["targets"]]

@@ -143,7 +143,7 @@ def test_async_interceptor_on_a_sync_server_leaves_other_servers_alone() -> None
 def test_async_interceptor_served_on_aio_first_is_still_refused_by_a_sync_server(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """The event-loop check is remembered per thread, and a sync server's threads run no loop."""
+    """Only grpc.aio's own continuations skip the event-loop check; a sync server's never do."""
     interceptor = AsyncCatchAll()
     with dummy_client(None, [interceptor], aio_server=True) as stub:
         assert call(stub, "unary_unary", "a").outputs == ["a"]

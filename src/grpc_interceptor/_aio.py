@@ -241,12 +241,12 @@ def unary_step(behavior: _Behavior, request_streaming: bool) -> _Behavior:
     """Return the continuation for a method with a unary response: it returns an awaitable."""
     call = _direct(behavior)
     if call is not None or inspect.iscoroutinefunction(behavior):
-        awaitable = call or behavior
+        target = call or behavior
         if not request_streaming:
-            return awaitable
+            return target
 
         def reading(request_iterator: Any, context: Any) -> Awaitable[Any]:
-            result: Awaitable[Any] = awaitable(request_iterator, InterceptedContext(context, request_iterator))
+            result: Awaitable[Any] = target(request_iterator, InterceptedContext(context, request_iterator))
             return result
 
         return reading
@@ -271,12 +271,12 @@ def stream_step(behavior: _Behavior, request_streaming: bool) -> _Behavior:
         return writing
     call = _direct(behavior)
     if call is not None or inspect.isasyncgenfunction(behavior):
-        iterable = call or behavior
+        target = call or behavior
         if not request_streaming:
-            return iterable
+            return target
 
         def reading(request_iterator: Any, context: Any) -> AsyncIterator[Any]:
-            result: AsyncIterator[Any] = iterable(request_iterator, InterceptedContext(context, request_iterator))
+            result: AsyncIterator[Any] = target(request_iterator, InterceptedContext(context, request_iterator))
             return result
 
         return reading
