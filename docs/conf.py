@@ -45,6 +45,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.doctest",
     "sphinx.ext.napoleon",
+    "sphinx_copybutton",
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
@@ -103,6 +104,14 @@ from grpc_interceptor.testing import *
 doctest_test_doctest_blocks = ""
 # Exception messages are compared too (Sphinx ignores them by default).
 doctest_default_flags = doctest.ELLIPSIS | doctest.DONT_ACCEPT_TRUE_FOR_1
+
+# --- Copy buttons -------------------------------------------------------------------------
+
+# A copied example leaves out the prompts (`>>> `, `... `, `$ `) and the output lines
+# of doctests and shell sessions, so that it pastes and runs as it is.
+copybutton_prompt_text = r">>> |\.\.\. |\$ "
+copybutton_prompt_is_regexp = True
+copybutton_only_copy_prompt_lines = True
 
 # --- HTML ------------------------------------------------------------------------------------
 

@@ -87,12 +87,14 @@ def html(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # --- The build ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_html_builds_with_warnings_as_errors(html: Path) -> None:
     pages = {path.relative_to(html).as_posix() for path in html.rglob("*.html")}
     assert {"index.html", "api.html", "guide/typing.html", "guide/performance.html"} <= pages
     assert (html / "_images" / "overhead.svg").read_text() == (DOCS / "_static" / "overhead.svg").read_text()
 
 
+@pytest.mark.slow
 def test_every_guide_example_runs(tmp_path: Path) -> None:
     result = sphinx("doctest", DOCS, tmp_path)
     report = (tmp_path / "output.txt").read_text() if (tmp_path / "output.txt").exists() else ""
@@ -153,6 +155,7 @@ def sandbox_docs(tmp_path: Path) -> Path:
     return source
 
 
+@pytest.mark.slow
 def test_the_build_fails_on_what_the_reference_must_not_have(sandbox_docs: Path, tmp_path: Path) -> None:
     (sandbox_docs / "index.rst").write_text(
         "Sandbox\n=======\n\n"
@@ -184,6 +187,7 @@ def load_checkers() -> ModuleType:
     return module
 
 
+@pytest.mark.slow
 def test_the_typing_page_shows_what_the_checkers_print() -> None:
     checkers = load_checkers()
     for snippet in checkers.SNIPPETS:
@@ -330,6 +334,7 @@ def public_names() -> set[str]:
     return names
 
 
+@pytest.mark.slow
 def test_index_renders_with_its_headings_and_working_links(chromium: str, html: Path, tmp_path: Path) -> None:
     index = html / "index.html"
     page = Page(dump_dom(chromium, index, tmp_path / "profile"))
@@ -342,6 +347,7 @@ def test_index_renders_with_its_headings_and_working_links(chromium: str, html: 
     assert not broken_links(index, page.hrefs, {})
 
 
+@pytest.mark.slow
 def test_api_page_renders_every_public_name_and_working_links(chromium: str, html: Path, tmp_path: Path) -> None:
     api = html / "api.html"
     page = Page(dump_dom(chromium, api, tmp_path / "profile"))
@@ -362,6 +368,7 @@ def test_api_page_renders_every_public_name_and_working_links(chromium: str, htm
     assert not broken_links(api, page.hrefs, {})
 
 
+@pytest.mark.slow
 def test_every_internal_link_of_every_page_resolves(html: Path) -> None:
     ids_of: dict[Path, set[str]] = {}
     broken: list[str] = []

@@ -127,6 +127,7 @@ def test_the_examples_are_found() -> None:
     assert set(OUTPUT_CHECKS) <= {path.stem for path in EXAMPLES}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", EXAMPLES, ids=[path.stem for path in EXAMPLES])
 def test_example_runs_and_succeeds(path: Path) -> None:
     result = run(path)

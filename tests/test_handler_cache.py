@@ -492,6 +492,7 @@ async def test_other_continuations_get_the_event_loop_check(loop_checks: list[st
 # --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_benchmark_quick_run(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     done = subprocess.run(

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 import grpc.aio
+import pytest
 from helpers_reliability import (
     AsyncCountingInterceptor,
     AsyncScriptedService,
@@ -55,6 +56,8 @@ from helpers_reliability import (
 
 from grpc_interceptor import AsyncExceptionToStatusInterceptor, ExceptionToStatusInterceptor
 from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceStub
+
+pytestmark = pytest.mark.slow  # thousands of RPCs per test
 
 if TYPE_CHECKING:
     from typing_extensions import Self

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # two type checkers over the corpus: minutes
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = ROOT / "tests" / "typing"
 CORPUS = sorted(CORPUS_DIR.glob("check_*.py"))
