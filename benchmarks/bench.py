@@ -61,7 +61,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import grpc
 import grpc.aio
@@ -83,9 +83,9 @@ class Case:
     """One in-process measurement: a chain of ``interceptors`` of one sort, on one side."""
 
     harness: str  # "a": the library's own cost; "b": through grpc's server pipeline
-    side: str  # "sync" or "aio" server, or "client" (sync channel)
+    side: str  # "sync" or "aio" server, or "client" (sync channel; harness b: grpc.intercept_channel)
     kind: str  # "unary" or "stream" (server streaming, MESSAGES responses)
-    hooks: str  # "none", "catch-all", "typed" or "exception-to-status"
+    hooks: str  # "none", "catch-all", "typed", "chain" (catch-all members of one chain()) or "exception-to-status"
     interceptors: int
 
     @property
@@ -109,20 +109,35 @@ def _cases() -> list[Case]:
             "a",
             "sync",
             "unary",
-            [("catch-all", 1), ("catch-all", 5), ("typed", 1), ("typed", 5), ("exception-to-status", 1)],
+            [
+                ("catch-all", 1),
+                ("catch-all", 5),
+                ("chain", 5),
+                ("typed", 1),
+                ("typed", 5),
+                ("exception-to-status", 1),
+            ],
         ),
         ("a", "sync", "stream", [("catch-all", 1), ("catch-all", 5), ("typed", 1), ("exception-to-status", 1)]),
         (
             "a",
             "aio",
             "unary",
-            [("catch-all", 1), ("catch-all", 5), ("typed", 1), ("typed", 5), ("exception-to-status", 1)],
+            [
+                ("catch-all", 1),
+                ("catch-all", 5),
+                ("chain", 5),
+                ("typed", 1),
+                ("typed", 5),
+                ("exception-to-status", 1),
+            ],
         ),
         ("a", "aio", "stream", [("catch-all", 1), ("catch-all", 5), ("typed", 1), ("exception-to-status", 1)]),
-        ("a", "client", "unary", [("catch-all", 1), ("catch-all", 5), ("typed", 1), ("typed", 5)]),
-        ("b", "sync", "unary", [("catch-all", 1), ("catch-all", 5)]),
-        ("b", "sync", "stream", [("catch-all", 1), ("catch-all", 5)]),
-        ("b", "aio", "unary", [("catch-all", 1), ("catch-all", 5)]),
+        ("a", "client", "unary", [("catch-all", 1), ("catch-all", 5), ("chain", 5), ("typed", 1), ("typed", 5)]),
+        ("b", "sync", "unary", [("catch-all", 1), ("catch-all", 5), ("chain", 5)]),
+        ("b", "sync", "stream", [("catch-all", 1), ("catch-all", 5), ("chain", 5)]),
+        ("b", "aio", "unary", [("catch-all", 1), ("catch-all", 5), ("chain", 5)]),
+        ("b", "client", "unary", [("catch-all", 1), ("catch-all", 5), ("chain", 5)]),
     ]
     for harness, side, kind, chains in groups:
         cases.append(Case(harness, side, kind, "none", 0))
@@ -186,6 +201,7 @@ class Library:
     client: ModuleType
     exception_to_status: ModuleType
     typed_hooks: bool
+    chain: Callable[..., Any] | None  # grpc_interceptor.chain, where the library has it
 
     @classmethod
     def load(cls, module: str) -> Library:
@@ -203,12 +219,16 @@ class Library:
             client=importlib.import_module(f"{module}.client"),
             exception_to_status=importlib.import_module(f"{module}.exception_to_status"),
             typed_hooks=hasattr(server.ServerInterceptor, "on_unary_unary"),
+            chain=getattr(package, "chain", None),
         )
 
     def interceptors(self, side: str, hooks: str, count: int) -> list[Any] | None:
         """Return ``count`` pass-through interceptors of one sort, or None if the library has none."""
         if hooks == "typed" and not self.typed_hooks:
             return None
+        if hooks == "chain":
+            members = self.interceptors(side, "catch-all", count)
+            return None if self.chain is None or members is None else [self.chain(*members)]
         make: Callable[[], Any]
         body: dict[str, Callable[..., Any]]
         if hooks == "exception-to-status":
@@ -415,12 +435,73 @@ def _grpc_aio_pipeline(interceptors: Sequence[Any], loop: asyncio.AbstractEventL
     return lambda count: loop.run_until_complete(unary(count))
 
 
+class _FakeCall(grpc.Call):
+    """What the fake channel's calls return: a call that nothing here reads."""
+
+    def initial_metadata(self) -> Any:
+        return None
+
+    def trailing_metadata(self) -> Any:
+        return None
+
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.OK
+
+    def details(self) -> str:
+        return ""
+
+    def is_active(self) -> bool:
+        return False
+
+    def time_remaining(self) -> float:
+        return 0.0
+
+    def cancel(self) -> bool:
+        return False
+
+    def add_callback(self, callback: Any) -> bool:
+        return False
+
+
+class _FakeUnaryUnary:
+    """A channel's unary-unary multicallable that answers with the request, at once."""
+
+    call = _FakeCall()
+
+    def __call__(self, request: Any, **_: Any) -> Any:
+        return request
+
+    def with_call(self, request: Any, **_: Any) -> tuple[Any, grpc.Call]:
+        return request, self.call
+
+
+class _FakeChannel:
+    """Stands for a channel under ``grpc.intercept_channel``: unary-unary only."""
+
+    def unary_unary(self, method: str, *args: Any, **kwargs: Any) -> _FakeUnaryUnary:
+        return _FakeUnaryUnary()
+
+
+def _grpc_client_pipeline(interceptors: Sequence[Any]) -> Callable[[int], int]:
+    """Calls through grpc's own client pipeline, ``grpc.intercept_channel`` over a fake channel."""
+    channel: Any = grpc.intercept_channel(cast("grpc.Channel", _FakeChannel()), *interceptors)
+    multicallable = channel.unary_unary(METHOD)
+
+    def unary(count: int) -> int:
+        start = time.perf_counter_ns()
+        for _ in range(count):
+            multicallable(REQUEST)
+        return time.perf_counter_ns() - start
+
+    return unary
+
+
 def _runner(case: Case, library: Library, loop: asyncio.AbstractEventLoop) -> Callable[[int], int] | None:
     interceptors = library.interceptors(case.side, case.hooks, case.interceptors) if case.interceptors else []
     if interceptors is None:
         return None
     if case.side == "client":
-        return _timed_client(interceptors, library)
+        return _grpc_client_pipeline(interceptors) if case.harness == "b" else _timed_client(interceptors, library)
     if case.harness == "b":
         return (
             _grpc_sync_pipeline(interceptors, case.kind)
@@ -595,6 +676,7 @@ CHAINS = (
     ("grpc-interceptor", 0),
     ("grpc-interceptor", 1),
     ("grpc-interceptor", 5),
+    ("chain()", 5),
     ("raw grpc", 5),
     ("control", 0),
 )
@@ -618,11 +700,14 @@ def serve(server: str, chain: int) -> None:
     if server == "aio":
         asyncio.run(_serve_aio(name, count))
         return
-    make: Callable[[], grpc.ServerInterceptor] = (
-        _sync_loopback_interceptor if name == "grpc-interceptor" else _RawPassThrough
-    )
+    make: Callable[[], grpc.ServerInterceptor] = _RawPassThrough if name == "raw grpc" else _sync_loopback_interceptor
+    interceptors: list[grpc.ServerInterceptor] = [make() for _ in range(count)]
+    if name == "chain()":
+        from grpc_interceptor import chain as chain_of
+
+        interceptors = [chain_of(*interceptors)]
     executor = ThreadPoolExecutor(max_workers=4)
-    sync_server = grpc.server(executor, interceptors=[make() for _ in range(count)])
+    sync_server = grpc.server(executor, interceptors=interceptors)
     sync_server.add_generic_rpc_handlers((_loopback_handlers(aio=False),))
     port = sync_server.add_insecure_port("127.0.0.1:0")
     sync_server.start()
@@ -634,9 +719,14 @@ def serve(server: str, chain: int) -> None:
 
 async def _serve_aio(name: str, count: int) -> None:
     make: Callable[[], grpc.aio.ServerInterceptor] = (
-        _aio_loopback_interceptor if name == "grpc-interceptor" else _AsyncRawPassThrough
+        _AsyncRawPassThrough if name == "raw grpc" else _aio_loopback_interceptor
     )
-    aio_server = grpc.aio.server(interceptors=[make() for _ in range(count)])
+    interceptors: list[grpc.aio.ServerInterceptor] = [make() for _ in range(count)]
+    if name == "chain()":
+        from grpc_interceptor import chain as chain_of
+
+        interceptors = [chain_of(*interceptors)]
+    aio_server = grpc.aio.server(interceptors=interceptors)
     aio_server.add_generic_rpc_handlers((_loopback_handlers(aio=True),))
     port = aio_server.add_insecure_port("127.0.0.1:0")
     await aio_server.start()

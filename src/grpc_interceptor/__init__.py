@@ -5,6 +5,7 @@ and interceptors that turn exceptions into gRPC statuses. The testing kit lives 
 :mod:`grpc_interceptor.testing` (it needs the ``testing`` extra).
 """
 
+from grpc_interceptor.chaining import chain as chain
 from grpc_interceptor.client import AsyncClientInterceptor as AsyncClientInterceptor
 from grpc_interceptor.client import ClientCallDetails as ClientCallDetails
 from grpc_interceptor.client import ClientInterceptor as ClientInterceptor
@@ -49,6 +50,7 @@ __all__ = [
     "ServerInterceptor",
     "StatusToExceptionInterceptor",
     "aio_channel_interceptors",
+    "chain",
     "exception_from_rpc_error",
     "methods",
     "parse_method_name",

@@ -16,7 +16,7 @@ from typing import Any
 import grpc
 import grpc.aio
 
-__all__ = ["AnsweredStreamStreamCall", "AnsweredStreamUnaryCall", "AnsweredUnaryStreamCall"]
+__all__ = ["AnsweredStreamStreamCall", "AnsweredStreamUnaryCall", "AnsweredUnaryStreamCall", "AnsweredUnaryUnaryCall"]
 
 
 class _Answered:
@@ -76,9 +76,7 @@ class _Answered:
         """Nothing to finish: the hook already answered."""
 
 
-class AnsweredStreamUnaryCall(_Answered, grpc.aio.StreamUnaryCall[Any, Any]):
-    """A finished stream-unary call whose response is the one the hook gave."""
-
+class _AnsweredUnary(_Answered):
     def __init__(self, response: Any, call: grpc.aio.Call | None) -> None:
         super().__init__(call)
         self._response = response
@@ -86,6 +84,18 @@ class AnsweredStreamUnaryCall(_Answered, grpc.aio.StreamUnaryCall[Any, Any]):
     def __await__(self) -> Generator[None, None, Any]:
         return self._response
         yield  # makes this a generator, as __await__ must be
+
+
+class AnsweredUnaryUnaryCall(_AnsweredUnary, grpc.aio.UnaryUnaryCall[Any, Any]):
+    """A finished unary-unary call whose response is the one the hook gave.
+
+    grpc.aio makes such a call itself for the interceptor further out; a chain of
+    interceptors run as one (:func:`grpc_interceptor.chain`) makes it with this class.
+    """
+
+
+class AnsweredStreamUnaryCall(_AnsweredUnary, grpc.aio.StreamUnaryCall[Any, Any]):
+    """A finished stream-unary call whose response is the one the hook gave."""
 
 
 class _AnsweredStream(_Answered):
