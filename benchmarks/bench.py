@@ -950,17 +950,19 @@ def targets(rows: list[dict[str, Any]], loop_rows: list[dict[str, Any]]) -> list
             "ns",
         ),
     ]
-    for server in ("sync", "aio"):
-        row = next(
-            (
-                r
-                for r in loop_rows
-                if r["server"] == server and r["interceptors"] == 5 and r["chain"] == "grpc-interceptor"
-            ),
-            None,
-        )
-        drop = None if row is None else 1 - row["unary_rps_ratio_to_none"]
-        found.append(_target(f"loopback {server} server unary x5: RPC/s lost vs none", drop, 0.03, "fraction"))
+    # chain() of 5 through grpc's client pipeline, per interceptor, against 0.15.4's list of 5.
+    chained, listed = by_key.get("b/client/unary/chain/5"), by_key.get("b/client/unary/catch-all/5")
+    theirs = None if listed is None or listed["other"] is None else listed["other"]["overhead_ns_per_interceptor"]
+    ratio = None if chained is None or not theirs else chained["ours"]["overhead_ns_per_interceptor"] / theirs
+    found.append(_target("(b) client chain() x5: per interceptor, ours/0.15.4's list of 5", ratio, 0.5, "x"))
+    for chain_name, label in (("grpc-interceptor", "x5"), ("chain()", "chain() x5")):
+        for server in ("sync", "aio"):
+            row = next(
+                (r for r in loop_rows if r["server"] == server and r["interceptors"] == 5 and r["chain"] == chain_name),
+                None,
+            )
+            drop = None if row is None else 1 - row["unary_rps_ratio_to_none"]
+            found.append(_target(f"loopback {server} server unary {label}: RPC/s lost vs none", drop, 0.03, "fraction"))
     return found
 
 

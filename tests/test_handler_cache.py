@@ -513,6 +513,10 @@ def test_benchmark_quick_run(tmp_path: Path) -> None:
         "a/sync/unary/catch-all/5",
         "a/aio/stream/catch-all/1",
         "a/client/unary/typed/1",
+        "a/sync/unary/chain/5",
+        "a/aio/unary/chain/5",
+        "b/client/unary/catch-all/5",
+        "b/client/unary/chain/5",
     ):
         assert key in keys
     for row in result["in_process"]:
@@ -528,6 +532,7 @@ def test_benchmark_quick_run(tmp_path: Path) -> None:
             ("grpc-interceptor", 0),
             ("grpc-interceptor", 1),
             ("grpc-interceptor", 5),
+            ("chain()", 5),
             ("raw grpc", 5),
             ("control", 0),
         )
@@ -535,7 +540,7 @@ def test_benchmark_quick_run(tmp_path: Path) -> None:
     for row in result["loopback"]:
         assert row["unary_rps"] > 0 and row["unary_p99_us"] >= row["unary_p50_us"] > 0
     names = [target["name"] for target in result["targets"]]
-    assert len(names) == 7
+    assert len(names) == 10
     for target in result["targets"]:
         expect_none = "0.15.4" in target["name"]
         assert (target["met"] is None) == expect_none, target
