@@ -10,7 +10,7 @@ the continuation returned.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import grpc
 
@@ -19,12 +19,14 @@ if TYPE_CHECKING:
 
     _Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 
-__all__ = ["CACHE_LIMIT", "HandlerCache", "behavior_of", "rebuild_handler"]
+__all__ = ["CACHE_LIMIT", "HandlerCache", "PerObjectState", "behavior_of", "keep", "rebuild_handler"]
 
 #: How many methods an interceptor remembers. A server has a fixed set of methods, so
 #: this is only reached with handlers made up per method name (a proxy, say); then the
 #: oldest entries are dropped.
 CACHE_LIMIT: Final = 4096
+
+_StateT = TypeVar("_StateT")
 
 _BUILDERS: Final = {
     (False, False): grpc.unary_unary_rpc_method_handler,
@@ -58,7 +60,37 @@ def rebuild_handler(handler: _Handler, behavior: Callable[..., Any]) -> _Handler
     )
 
 
-class HandlerCache(dict[str, "tuple[_Handler, _Handler]"]):
+def _dropped() -> None:
+    """What per-object state becomes in a pickle or a deep copy: nothing, made again lazily."""
+    return None
+
+
+class PerObjectState:
+    """State the library keeps on an interceptor object, valid for that object only.
+
+    It is stored in the object's ``__dict__`` without going through the object's own
+    ``__setattr__`` (interceptors may be frozen dataclasses, or guard their attributes),
+    and remembers its ``owner``: ``copy.copy`` of an interceptor shares its ``__dict__``
+    values, so the copy finds a state that is not its own and makes a fresh one. A deep
+    copy or a pickle gets none (the state holds closures over the original's hooks).
+    """
+
+    __slots__ = ()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> None:
+        return None
+
+    def __reduce__(self) -> tuple[Callable[[], None], tuple[()]]:
+        return _dropped, ()
+
+
+def keep(interceptor: object, name: str, state: _StateT) -> _StateT:
+    """Store ``state`` as ``interceptor``'s attribute ``name``, past its ``__setattr__``; return it."""
+    object.__setattr__(interceptor, name, state)
+    return state
+
+
+class HandlerCache(PerObjectState, dict[str, "tuple[_Handler, _Handler]"]):
     """Wrapped handlers by method name, each valid only for the handler it was built from.
 
     It maps a method name to ``(handler, wrapped)``. The continuation is still called on
@@ -66,9 +98,16 @@ class HandlerCache(dict[str, "tuple[_Handler, _Handler]"]):
     handler is reused only when the continuation returned the very same handler object
     for the same method. It is a ``dict`` so that the per-RPC lookup in
     ``intercept_service`` is one C-level ``get`` and an identity test.
+
+    Attributes:
+        owner: The interceptor it belongs to (see :class:`PerObjectState`).
     """
 
-    __slots__ = ()
+    __slots__ = ("owner",)
+
+    def __init__(self, owner: object) -> None:
+        super().__init__()
+        self.owner = owner
 
     def put(self, method: str, handler: _Handler, wrapped: _Handler) -> _Handler:
         """Remember ``wrapped`` as the handler to use for ``handler`` on ``method``; return it."""

@@ -9,7 +9,7 @@ import difflib
 from collections.abc import Callable
 from typing import Any, Final
 
-__all__ = ["HOOKS", "HOOK_FOR_KIND", "check_overrides", "pick_hook"]
+__all__ = ["HOOKS", "HOOK_FOR_KIND", "construct", "pick_hook", "refusal"]
 
 #: The typed hook for each kind, keyed on (request streaming, response streaming).
 HOOK_FOR_KIND: Final = {
@@ -47,15 +47,69 @@ def pick_hook(interceptor: object, base: type, hook_name: str) -> tuple[Callable
     return getattr(interceptor, hook_name), False
 
 
-def check_overrides(cls: type, base: type, abstract: bool) -> None:
-    """Refuse, when it is defined, a subclass that overrides no hook (often a misspelling)."""
-    if abstract or any(_owner(cls, name) is not base for name in HOOKS):
-        return
-    own = [name for name in vars(cls) if not name.startswith("__")]
-    near = sorted({match for name in own for match in difflib.get_close_matches(name, HOOKS, n=1, cutoff=0.75)})
-    hint = f" (did you mean {' or '.join(near)}?)" if near else ""
-    raise TypeError(
-        f"{cls.__qualname__} overrides none of {', '.join(HOOKS)}{hint}, so it would pass every RPC "
-        f"through unchanged. Override one of them, or, for a base class of your own, declare it "
-        f"with `class {cls.__name__}({base.__name__}, abstract=True)`."
+def refusal(cls: type, base: type, entry_points: tuple[str, ...] = ()) -> str | None:
+    """Return why instances of ``cls`` are refused, or ``None`` if it overrides a hook.
+
+    Computed once, when the class is defined (as :mod:`abc` computes a class's abstract
+    methods), and checked when it is instantiated: defining a class that overrides no
+    hook is fine (a base class with helpers, a template, a mixin's partner), making an
+    object of it is the mistake, since that object would pass every RPC through.
+
+    ``entry_points`` are grpc's own methods that ``base`` implements (``intercept_service``,
+    say): a class that overrides one of them does its own thing and is not refused.
+    """
+    if any(_owner(cls, name) is not base for name in (*HOOKS, *entry_points)):
+        return None
+    # Near misses: a misspelt hook in the class or its own bases, or a hook that a
+    # mixin listed after the base defines (the base's pass-through hides it).
+    # (MRO tests, not issubclass: during __init_subclass__, cls has no ABC registry of its
+    # own yet, and issubclass would fill the base's cache with wrong answers.)
+    own = {name for klass in cls.__mro__ if klass not in base.__mro__ for name in vars(klass)}
+    near = sorted(
+        {
+            match
+            for name in own
+            if not name.startswith("__") and name not in HOOKS
+            for match in difflib.get_close_matches(name, HOOKS, n=1, cutoff=0.75)
+        }
     )
+    hidden = sorted(
+        {
+            f"{klass.__qualname__}.{name}"
+            for klass in cls.__mro__
+            if klass not in base.__mro__ and base not in klass.__mro__
+            for name in HOOKS
+            if name in vars(klass)
+        }
+    )
+    hints: list[str] = []
+    if near:
+        hints.append(f"did you mean {' or '.join(near)}?")
+    if hidden:
+        hints.append(
+            f"{' and '.join(hidden)} {'is' if len(hidden) == 1 else 'are'} hidden by {base.__name__}'s "
+            f"pass-through, which comes first in the bases: list {base.__name__} after the mixin"
+        )
+    hint = f" ({'; '.join(hints)})" if hints else ""
+    return (
+        f"Can't instantiate {cls.__name__}: it overrides none of {', '.join(HOOKS)}{hint}, so it would "
+        f"pass every RPC through unchanged. Override one of them in {cls.__name__} (a base class of your own "
+        f"may leave them to its subclasses: only objects of a class that overrides none are refused)."
+    )
+
+
+def construct(cls: type, parent: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """Make a new object of ``cls`` (from a base's ``__new__``) unless ``cls`` is refused.
+
+    Args:
+        cls: The class being instantiated.
+        parent: ``super(base, cls).__new__``.
+        args: The constructor's positional arguments.
+        kwargs: Its keyword arguments.
+    """
+    reason = cls.__dict__.get("_grpc_interceptor_refusal")
+    if reason is not None:
+        raise TypeError(reason)
+    # object.__new__ refuses arguments when __new__ is overridden: pass them only to a
+    # __new__ of some other base that may want them.
+    return parent(cls) if parent is object.__new__ else parent(cls, *args, **kwargs)

@@ -15,7 +15,8 @@ import grpc
 import grpc.aio
 
 from grpc_interceptor._aio_calls import AnsweredStreamStreamCall, AnsweredStreamUnaryCall, AnsweredUnaryStreamCall
-from grpc_interceptor._hooks import HOOK_FOR_KIND, check_overrides, pick_hook
+from grpc_interceptor._handlers import PerObjectState, keep
+from grpc_interceptor._hooks import HOOK_FOR_KIND, construct, pick_hook, refusal
 from grpc_interceptor.protocols import (
     AsyncClientContinuation,
     AsyncClientStreamStreamContinuation,
@@ -42,6 +43,11 @@ __all__ = [
 ]
 
 _Metadata = Sequence[tuple[str, "str | bytes"]]
+
+# grpc's entry points, besides the hooks: a subclass that overrides one does its own thing.
+_SYNC_CLIENT_ENTRY_POINTS = tuple(
+    f"intercept_{kind}" for kind in ("unary_unary", "unary_stream", "stream_unary", "stream_stream")
+)
 
 
 class _ClientCallDetailsFields(NamedTuple):
@@ -99,12 +105,13 @@ def _swap(continuation: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     return method
 
 
-class _KindHooks:
-    """The hook to call for each kind, picked once per interceptor object."""
+class _KindHooks(PerObjectState):
+    """The hook to call for each kind, picked once per interceptor object (its ``owner``)."""
 
-    __slots__ = ("stream_stream", "stream_unary", "unary_stream", "unary_unary")
+    __slots__ = ("owner", "stream_stream", "stream_unary", "unary_stream", "unary_unary")
 
     def __init__(self, interceptor: object, base: type) -> None:
+        self.owner = interceptor
         self.unary_unary = pick_hook(interceptor, base, HOOK_FOR_KIND[False, False])[0]
         self.unary_stream = pick_hook(interceptor, base, HOOK_FOR_KIND[False, True])[0]
         self.stream_unary = pick_hook(interceptor, base, HOOK_FOR_KIND[True, False])[0]
@@ -127,12 +134,26 @@ class ClientInterceptor(
     response or raises the :class:`grpc.RpcError`; for a streaming response, iterate it.
     """
 
+    # Created on first use, not in __init__: subclasses may skip super().__init__().
     _grpc_interceptor_hooks: _KindHooks | None = None
+    _grpc_interceptor_refusal: str | None = None
 
     def __init_subclass__(cls, /, abstract: bool = False, **kwargs: Any) -> None:
-        """Refuse a subclass that overrides no hook, unless it says ``abstract=True``."""
+        """Note, once per class, whether its objects are refused (see ``__new__``).
+
+        Args:
+            abstract: Accepted for code written for an earlier 0.16 preview, which had
+                to mark its own base classes; it changes nothing.
+            **kwargs: For other classes' ``__init_subclass__``.
+        """
         super().__init_subclass__(**kwargs)
-        check_overrides(cls, ClientInterceptor, abstract)
+        cls._grpc_interceptor_refusal = refusal(cls, ClientInterceptor, _SYNC_CLIENT_ENTRY_POINTS)
+
+    if not TYPE_CHECKING:  # hidden from checkers, which would read it as the constructor's signature
+
+        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+            """Refuse an object of a class that overrides no hook, as 0.15.4's abstract ``intercept`` did."""
+            return construct(cls, super().__new__, args, kwargs)
 
     def intercept(
         self,
@@ -209,36 +230,44 @@ class ClientInterceptor(
 
     def _grpc_interceptor_kind_hooks(self) -> _KindHooks:
         hooks = self._grpc_interceptor_hooks
-        if hooks is None:
-            hooks = self._grpc_interceptor_hooks = _KindHooks(self, ClientInterceptor)
+        if hooks is None or hooks.owner is not self:  # first call, or a copy of a used interceptor
+            hooks = keep(self, "_grpc_interceptor_hooks", _KindHooks(self, ClientInterceptor))
         return hooks
 
     def intercept_unary_unary(
         self, continuation: Any, client_call_details: grpc.ClientCallDetails, request: Any
     ) -> Any:
         """Implement :class:`grpc.UnaryUnaryClientInterceptor`; not part of this class's API."""
-        hooks = self._grpc_interceptor_hooks or self._grpc_interceptor_kind_hooks()
+        hooks = self._grpc_interceptor_hooks
+        if hooks is None or hooks.owner is not self:
+            hooks = self._grpc_interceptor_kind_hooks()
         return hooks.unary_unary(_swap(continuation), request, client_call_details)
 
     def intercept_unary_stream(
         self, continuation: Any, client_call_details: grpc.ClientCallDetails, request: Any
     ) -> Any:
         """Implement :class:`grpc.UnaryStreamClientInterceptor`; not part of this class's API."""
-        hooks = self._grpc_interceptor_hooks or self._grpc_interceptor_kind_hooks()
+        hooks = self._grpc_interceptor_hooks
+        if hooks is None or hooks.owner is not self:
+            hooks = self._grpc_interceptor_kind_hooks()
         return hooks.unary_stream(_swap(continuation), request, client_call_details)
 
     def intercept_stream_unary(
         self, continuation: Any, client_call_details: grpc.ClientCallDetails, request_iterator: Any
     ) -> Any:
         """Implement :class:`grpc.StreamUnaryClientInterceptor`; not part of this class's API."""
-        hooks = self._grpc_interceptor_hooks or self._grpc_interceptor_kind_hooks()
+        hooks = self._grpc_interceptor_hooks
+        if hooks is None or hooks.owner is not self:
+            hooks = self._grpc_interceptor_kind_hooks()
         return hooks.stream_unary(_swap(continuation), request_iterator, client_call_details)
 
     def intercept_stream_stream(
         self, continuation: Any, client_call_details: grpc.ClientCallDetails, request_iterator: Any
     ) -> Any:
         """Implement :class:`grpc.StreamStreamClientInterceptor`; not part of this class's API."""
-        hooks = self._grpc_interceptor_hooks or self._grpc_interceptor_kind_hooks()
+        hooks = self._grpc_interceptor_hooks
+        if hooks is None or hooks.owner is not self:
+            hooks = self._grpc_interceptor_kind_hooks()
         return hooks.stream_stream(_swap(continuation), request_iterator, client_call_details)
 
 
@@ -260,12 +289,26 @@ class AsyncClientInterceptor(Generic[RequestT, ResponseT]):
     Hooks receive a :class:`ClientCallDetails` with ``method`` as ``str``.
     """
 
+    # Created on first use, not in __init__: subclasses may skip super().__init__().
     _grpc_interceptor_hooks: _KindHooks | None = None
+    _grpc_interceptor_refusal: str | None = None
 
     def __init_subclass__(cls, /, abstract: bool = False, **kwargs: Any) -> None:
-        """Refuse a subclass that overrides no hook, unless it says ``abstract=True``."""
+        """Note, once per class, whether its objects are refused (see ``__new__``).
+
+        Args:
+            abstract: Accepted for code written for an earlier 0.16 preview, which had
+                to mark its own base classes; it changes nothing.
+            **kwargs: For other classes' ``__init_subclass__``.
+        """
         super().__init_subclass__(**kwargs)
-        check_overrides(cls, AsyncClientInterceptor, abstract)
+        cls._grpc_interceptor_refusal = refusal(cls, AsyncClientInterceptor)
+
+    if not TYPE_CHECKING:  # hidden from checkers, which would read it as the constructor's signature
+
+        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+            """Refuse an object of a class that overrides no hook, as 0.15.4's abstract ``intercept`` did."""
+            return construct(cls, super().__new__, args, kwargs)
 
     async def intercept(
         self,
@@ -340,8 +383,8 @@ class AsyncClientInterceptor(Generic[RequestT, ResponseT]):
 
     def _grpc_interceptor_kind_hooks(self) -> _KindHooks:
         hooks = self._grpc_interceptor_hooks
-        if hooks is None:
-            hooks = self._grpc_interceptor_hooks = _KindHooks(self, AsyncClientInterceptor)
+        if hooks is None or hooks.owner is not self:  # first call, or a copy of a used interceptor
+            hooks = keep(self, "_grpc_interceptor_hooks", _KindHooks(self, AsyncClientInterceptor))
         return hooks
 
 

@@ -275,7 +275,7 @@ class _Decisions:
         return decision
 
 
-class SelectedServerInterceptor(ServerInterceptor[RequestT, ResponseT], abstract=True):
+class SelectedServerInterceptor(ServerInterceptor[RequestT, ResponseT]):
     """A sync server interceptor that runs ``interceptor`` for the selected methods only.
 
     Made by :func:`select`; the other methods go straight to the next interceptor
@@ -305,7 +305,7 @@ class SelectedServerInterceptor(ServerInterceptor[RequestT, ResponseT], abstract
         return f"select({self.interceptor!r}, {self.selector!r})"
 
 
-class SelectedAsyncServerInterceptor(AsyncServerInterceptor[RequestT, ResponseT], abstract=True):
+class SelectedAsyncServerInterceptor(AsyncServerInterceptor[RequestT, ResponseT]):
     """A grpc.aio server interceptor that runs ``interceptor`` for the selected methods only.
 
     Made by :func:`select`. Like any async server interceptor it refuses a sync server.
@@ -333,7 +333,7 @@ class SelectedAsyncServerInterceptor(AsyncServerInterceptor[RequestT, ResponseT]
         return f"select({self.interceptor!r}, {self.selector!r})"
 
 
-class SelectedClientInterceptor(ClientInterceptor[RequestT, ResponseT], abstract=True):
+class SelectedClientInterceptor(ClientInterceptor[RequestT, ResponseT]):
     """A sync client interceptor that runs ``interceptor`` for the selected methods only.
 
     Made by :func:`select`. For an RPC kind the wrapped interceptor does not implement
@@ -389,7 +389,7 @@ class SelectedClientInterceptor(ClientInterceptor[RequestT, ResponseT], abstract
         return f"select({self.interceptor!r}, {self.selector!r})"
 
 
-class SelectedAsyncClientInterceptor(AsyncClientInterceptor[RequestT, ResponseT], abstract=True):
+class SelectedAsyncClientInterceptor(AsyncClientInterceptor[RequestT, ResponseT]):
     """A grpc.aio client interceptor that runs ``interceptor`` for the selected methods only.
 
     Made by :func:`select`; install it with

@@ -21,8 +21,8 @@ import grpc.aio
 
 from grpc_interceptor import _aio
 from grpc_interceptor._aio import SERVER_PIPELINE
-from grpc_interceptor._handlers import HandlerCache, behavior_of, rebuild_handler
-from grpc_interceptor._hooks import HOOK_FOR_KIND, check_overrides, pick_hook
+from grpc_interceptor._handlers import HandlerCache, behavior_of, keep, rebuild_handler
+from grpc_interceptor._hooks import HOOK_FOR_KIND, construct, pick_hook, refusal
 from grpc_interceptor._matching import applies_to
 from grpc_interceptor.protocols import (
     AsyncServerContinuation,
@@ -45,6 +45,9 @@ if TYPE_CHECKING:
     _Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 
 __all__ = ["AsyncServerInterceptor", "MethodName", "ServerInterceptor", "parse_method_name"]
+
+# grpc's entry points, besides the hooks: a subclass that overrides one does its own thing.
+_ASYNC_SERVER_ENTRY_POINTS = ("intercept_service", "_grpc_interceptor_service")
 
 
 @dataclass(frozen=True)
@@ -132,11 +135,24 @@ class ServerInterceptor(grpc.ServerInterceptor, Generic[RequestT, ResponseT]):
 
     # Created on first use, not in __init__: subclasses may skip super().__init__().
     _grpc_interceptor_handlers: HandlerCache | None = None
+    _grpc_interceptor_refusal: str | None = None
 
     def __init_subclass__(cls, /, abstract: bool = False, **kwargs: Any) -> None:
-        """Refuse a subclass that overrides no hook, unless it says ``abstract=True``."""
+        """Note, once per class, whether its objects are refused (see ``__new__``).
+
+        Args:
+            abstract: Accepted for code written for an earlier 0.16 preview, which had
+                to mark its own base classes; it changes nothing.
+            **kwargs: For other classes' ``__init_subclass__``.
+        """
         super().__init_subclass__(**kwargs)
-        check_overrides(cls, ServerInterceptor, abstract)
+        cls._grpc_interceptor_refusal = refusal(cls, ServerInterceptor, ("intercept_service",))
+
+    if not TYPE_CHECKING:  # hidden from checkers, which would read it as the constructor's signature
+
+        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+            """Refuse an object of a class that overrides no hook, as 0.15.4's abstract ``intercept`` did."""
+            return construct(cls, super().__new__, args, kwargs)
 
     def intercept(
         self,
@@ -244,9 +260,9 @@ class ServerInterceptor(grpc.ServerInterceptor, Generic[RequestT, ResponseT]):
             return None
         method = handler_call_details.method
         cache = self._grpc_interceptor_handlers
-        if cache is None:
-            cache = self._grpc_interceptor_handlers = HandlerCache()
-        else:  # the per-RPC path: one dict lookup and an identity test, inline
+        if cache is None or cache.owner is not self:  # first RPC, or a copy of a used interceptor
+            cache = keep(self, "_grpc_interceptor_handlers", HandlerCache(self))
+        else:  # the per-RPC path: one dict lookup and two identity tests, inline
             entry = cache.get(method)
             if entry is not None and entry[0] is handler:
                 return entry[1]
@@ -284,11 +300,24 @@ class AsyncServerInterceptor(grpc.aio.ServerInterceptor, Generic[RequestT, Respo
     """
 
     _grpc_interceptor_handlers: HandlerCache | None = None
+    _grpc_interceptor_refusal: str | None = None
 
     def __init_subclass__(cls, /, abstract: bool = False, **kwargs: Any) -> None:
-        """Refuse a subclass that overrides no hook, unless it says ``abstract=True``."""
+        """Note, once per class, whether its objects are refused (see ``__new__``).
+
+        Args:
+            abstract: Accepted for code written for an earlier 0.16 preview, which had
+                to mark its own base classes; it changes nothing.
+            **kwargs: For other classes' ``__init_subclass__``.
+        """
         super().__init_subclass__(**kwargs)
-        check_overrides(cls, AsyncServerInterceptor, abstract)
+        cls._grpc_interceptor_refusal = refusal(cls, AsyncServerInterceptor, _ASYNC_SERVER_ENTRY_POINTS)
+
+    if not TYPE_CHECKING:  # hidden from checkers, which would read it as the constructor's signature
+
+        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+            """Refuse an object of a class that overrides no hook, as 0.15.4's abstract ``intercept`` did."""
+            return construct(cls, super().__new__, args, kwargs)
 
     def intercept(
         self,
@@ -417,9 +446,9 @@ class AsyncServerInterceptor(grpc.aio.ServerInterceptor, Generic[RequestT, Respo
             return None
         method = handler_call_details.method
         cache = self._grpc_interceptor_handlers
-        if cache is None:
-            cache = self._grpc_interceptor_handlers = HandlerCache()
-        else:  # the per-RPC path: one dict lookup and an identity test, inline
+        if cache is None or cache.owner is not self:  # first RPC, or a copy of a used interceptor
+            cache = keep(self, "_grpc_interceptor_handlers", HandlerCache(self))
+        else:  # the per-RPC path: one dict lookup and two identity tests, inline
             entry = cache.get(method)
             if entry is not None and entry[0] is handler:
                 return entry[1]
