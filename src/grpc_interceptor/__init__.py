@@ -5,6 +5,10 @@ and interceptors that turn exceptions into gRPC statuses. The testing kit lives 
 :mod:`grpc_interceptor.testing` (it needs the ``testing`` extra).
 """
 
+from grpc_interceptor.access_log import AccessLogClientInterceptor as AccessLogClientInterceptor
+from grpc_interceptor.access_log import AccessLogInterceptor as AccessLogInterceptor
+from grpc_interceptor.access_log import AsyncAccessLogClientInterceptor as AsyncAccessLogClientInterceptor
+from grpc_interceptor.access_log import AsyncAccessLogInterceptor as AsyncAccessLogInterceptor
 from grpc_interceptor.chaining import chain as chain
 from grpc_interceptor.client import AsyncClientInterceptor as AsyncClientInterceptor
 from grpc_interceptor.client import ClientCallDetails as ClientCallDetails
@@ -33,6 +37,10 @@ from grpc_interceptor.server import parse_method_name as parse_method_name
 __version__ = "0.16.0"
 
 __all__ = [
+    "AccessLogClientInterceptor",
+    "AccessLogInterceptor",
+    "AsyncAccessLogClientInterceptor",
+    "AsyncAccessLogInterceptor",
     "AsyncClientInterceptor",
     "AsyncExceptionToStatusInterceptor",
     "AsyncServerInterceptor",
