@@ -161,7 +161,7 @@ class _Observer:
         return rpc
 
 
-class ObservingServerInterceptor(_Observer, ServerInterceptor, abstract=True):
+class ObservingServerInterceptor(_Observer, ServerInterceptor):
     """A sync server interceptor that observes every RPC, of every kind."""
 
     def _requests(self, request_iterator: Iterator[Any], rpc: Rpc) -> Iterator[Any]:
@@ -226,7 +226,7 @@ class ObservingServerInterceptor(_Observer, ServerInterceptor, abstract=True):
         return self._responses(responses, rpc, context)
 
 
-class ObservingAsyncServerInterceptor(_Observer, AsyncServerInterceptor, abstract=True):
+class ObservingAsyncServerInterceptor(_Observer, AsyncServerInterceptor):
     """A grpc.aio server interceptor that observes every RPC, of every kind."""
 
     async def _requests(self, request_iterator: AsyncIterator[Any], rpc: Rpc) -> AsyncIterator[Any]:
@@ -343,7 +343,7 @@ def _rpc_error_code(error: BaseException) -> grpc.StatusCode:
     return grpc.StatusCode.UNKNOWN if code is None else code
 
 
-class ObservingClientInterceptor(_Observer, ClientInterceptor, abstract=True):
+class ObservingClientInterceptor(_Observer, ClientInterceptor):
     """A sync client interceptor that observes every call, of every kind."""
 
     def _requests(self, request_iterator: Iterator[Any], rpc: Rpc) -> Iterator[Any]:
@@ -406,7 +406,7 @@ class ObservingClientInterceptor(_Observer, ClientInterceptor, abstract=True):
         return self._stream_response(method, self._requests(request_iterator, rpc), call_details, rpc)
 
 
-class ObservingAsyncClientInterceptor(_Observer, AsyncClientInterceptor, abstract=True):
+class ObservingAsyncClientInterceptor(_Observer, AsyncClientInterceptor):
     """A grpc.aio client interceptor that observes every call, of every kind."""
 
     async def _requests(self, request_iterator: Any, rpc: Rpc) -> AsyncIterator[Any]:
