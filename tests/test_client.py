@@ -156,6 +156,174 @@ def test_hook_sees_method_and_caller_metadata(kind: str) -> None:
     assert details.timeout == 30
 
 
+class TypedDetails(ClientInterceptor[DummyRequest, DummyResponse]):
+    """Typed hooks of every kind: record what they receive, add a header with ``_replace``."""
+
+    def __init__(self) -> None:
+        self.seen: list[object] = []
+
+    def _changed(self, call_details: ClientCallDetails) -> ClientCallDetails:
+        self.seen.append(call_details)
+        return call_details._replace(metadata=[*(call_details.metadata or ()), ("x-typed", "1")])
+
+    def on_unary_unary(
+        self,
+        method: ClientUnaryUnaryContinuation[DummyRequest, DummyResponse],
+        request: DummyRequest,
+        call_details: ClientCallDetails,
+        /,
+    ) -> CallFuture[DummyResponse]:
+        return method(request, self._changed(call_details))
+
+    def on_unary_stream(
+        self,
+        method: ClientUnaryStreamContinuation[DummyRequest, DummyResponse],
+        request: DummyRequest,
+        call_details: ClientCallDetails,
+        /,
+    ) -> CallIterator[DummyResponse]:
+        return method(request, self._changed(call_details))
+
+    def on_stream_unary(
+        self,
+        method: ClientStreamUnaryContinuation[DummyRequest, DummyResponse],
+        request_iterator: Iterator[DummyRequest],
+        call_details: ClientCallDetails,
+        /,
+    ) -> CallFuture[DummyResponse]:
+        return method(request_iterator, self._changed(call_details))
+
+    def on_stream_stream(
+        self,
+        method: ClientStreamStreamContinuation[DummyRequest, DummyResponse],
+        request_iterator: Iterator[DummyRequest],
+        call_details: ClientCallDetails,
+        /,
+    ) -> CallIterator[DummyResponse]:
+        return method(request_iterator, self._changed(call_details))
+
+
+@all_kinds
+def test_typed_hooks_receive_our_client_call_details(kind: str) -> None:
+    interceptor = TypedDetails()
+    with dummy_client({"md": echo_metadata}, client_interceptors=[interceptor]) as client:
+        output = run(client, kind, "md", metadata=[("x-caller", "kept")], timeout=30)
+    (details,) = interceptor.seen
+    # grpc builds its own details object; the hook gets ours, with the same fields.
+    assert type(details) is ClientCallDetails
+    assert isinstance(details, grpc.ClientCallDetails)
+    assert KIND_OF_METHOD[details.method] == kind
+    assert details.timeout == 30
+    assert seen_metadata(output) == [("x-caller", "kept"), ("x-typed", "1")]
+
+
+class TypedRetry(ClientInterceptor[DummyRequest, DummyResponse]):
+    """The retry of the typing corpus: narrows with isinstance before ``_replace``."""
+
+    def on_unary_unary(
+        self,
+        method: ClientUnaryUnaryContinuation[DummyRequest, DummyResponse],
+        request: DummyRequest,
+        call_details: grpc.ClientCallDetails,
+        /,
+    ) -> CallFuture[DummyResponse]:
+        future = method(request, call_details)
+        if future.exception() is not None and isinstance(call_details, ClientCallDetails):
+            future = method(request, call_details._replace(timeout=30.0))
+        return future
+
+
+def test_typed_retry_that_narrows_with_isinstance_retries() -> None:
+    fail_once = FailFirst(1)
+    with dummy_client({"flaky": fail_once}, client_interceptors=[TypedRetry()]) as client:
+        assert client.Execute(DummyRequest(input="flaky")).output == "flaky on attempt 2"
+    assert fail_once.calls == 2
+
+
+def test_details_grpc_builds_become_ours_with_every_field() -> None:
+    # grpc's sync channel hands interceptors a namedtuple of its own.
+    seen: list[object] = []
+
+    class Record(ClientInterceptor):
+        def intercept(self, method, request_or_iterator, call_details):
+            seen.append(call_details)
+            return "answered"
+
+    credentials = grpc.access_token_call_credentials("token")
+    grpc_details = ClientCallDetailsOfGrpc("/p.S/M", 1.5, (("k", "v"),), credentials, True, grpc.Compression.Gzip)
+    assert not isinstance(grpc_details, ClientCallDetails)
+    assert Record().intercept_unary_unary(lambda details, request: None, grpc_details, DummyRequest()) == "answered"
+    (details,) = seen
+    assert type(details) is ClientCallDetails
+    assert tuple(details) == ("/p.S/M", 1.5, (("k", "v"),), credentials, True, grpc.Compression.Gzip)
+    # Ours are passed as they are.
+    ours = ClientCallDetails("/p.S/M", None, None, None, None, None)
+    Record().intercept_unary_unary(lambda details, request: None, ours, DummyRequest())
+    assert seen[-1] is ours
+
+
+class ClientCallDetailsOfGrpc(grpc.ClientCallDetails):
+    """A grpc.ClientCallDetails that is not ours (five attributes, like grpc.aio's, no compression)."""
+
+    def __init__(self, method, timeout, metadata, credentials, wait_for_ready, compression=None):
+        self.method = method
+        self.timeout = timeout
+        self.metadata = metadata
+        self.credentials = credentials
+        self.wait_for_ready = wait_for_ready
+        if compression is not None:
+            self.compression = compression
+
+
+def test_details_without_compression_become_ours() -> None:
+    seen: list[object] = []
+
+    class Record(ClientInterceptor):
+        def intercept(self, method, request_or_iterator, call_details):
+            seen.append(call_details)
+            return None
+
+    Record().intercept_stream_stream(
+        lambda d, r: None, ClientCallDetailsOfGrpc("/p.S/M", None, None, None, None), iter(())
+    )
+    assert seen == [ClientCallDetails("/p.S/M", None, None, None, None, None)]
+
+
+def test_grpc_facing_methods_keep_0_15_4_parameter_names() -> None:
+    # 0.15.4: intercept_unary_unary(self, continuation, call_details, request), and
+    # request_iterator for the streaming-request kinds; callers may pass them by name.
+    expected = {
+        "intercept_unary_unary": ["self", "continuation", "call_details", "request"],
+        "intercept_unary_stream": ["self", "continuation", "call_details", "request"],
+        "intercept_stream_unary": ["self", "continuation", "call_details", "request_iterator"],
+        "intercept_stream_stream": ["self", "continuation", "call_details", "request_iterator"],
+    }
+    for name, parameters in expected.items():
+        assert list(inspect.signature(getattr(ClientInterceptor, name)).parameters) == parameters, name
+
+
+def test_grpc_facing_methods_called_by_keyword_as_0_15_4_tests_do() -> None:
+    class Tag(ClientInterceptor):
+        def intercept(self, method, request_or_iterator, call_details):
+            return method(request_or_iterator, call_details._replace(method="/tagged"))
+
+    def continuation(call_details, request):
+        return (call_details.method, request)
+
+    details = ClientCallDetails("/p.S/M", None, None, None, None, None)
+    interceptor = Tag()
+    assert interceptor.intercept_unary_unary(continuation, call_details=details, request="r") == ("/tagged", "r")
+    assert interceptor.intercept_unary_stream(continuation, call_details=details, request="r") == ("/tagged", "r")
+    assert interceptor.intercept_stream_unary(continuation, call_details=details, request_iterator="i") == (
+        "/tagged",
+        "i",
+    )
+    assert interceptor.intercept_stream_stream(continuation, call_details=details, request_iterator="i") == (
+        "/tagged",
+        "i",
+    )
+
+
 @all_kinds
 def test_binary_metadata_survives(kind: str) -> None:
     class AddBinary(ClientInterceptor):

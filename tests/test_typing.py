@@ -22,6 +22,7 @@ import re
 import runpy
 import subprocess
 import sys
+import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -287,3 +288,48 @@ def test_compat_code_has_only_the_known_errors(checker: str) -> None:
     assert set(found) == {entry[:3] for entry in expected}, explain(verdict, verdict.errors)
     for name, line, code, message in expected:
         assert message in found[name, line, code].message, str(found[name, line, code])
+
+
+# --- Public aliases are objects at run time ------------------------------------------
+
+
+def public_aliases() -> list[tuple[str, object]]:
+    """Every public name of the package's public modules that is neither a class, a function nor a value."""
+    import importlib
+    import inspect
+    import pkgutil
+    import typing
+
+    import grpc_interceptor
+
+    found: list[tuple[str, object]] = []
+    names = ["grpc_interceptor"] + [
+        module.name
+        for module in pkgutil.walk_packages(grpc_interceptor.__path__, "grpc_interceptor.")
+        if not any(part.startswith("_") for part in module.name.split("."))
+    ]
+    for name in names:
+        module = importlib.import_module(name)
+        for public in getattr(module, "__all__", ()):
+            value = getattr(module, public)
+            if isinstance(value, typing.TypeVar) or inspect.isclass(value) or inspect.isroutine(value):
+                continue
+            # Constants (STATUS_DETAILS_KEY) are values, not aliases.
+            if public.isupper() or inspect.ismodule(value):
+                continue
+            found.append((f"{name}.{public}", value))
+    return found
+
+
+def test_public_aliases_are_runtime_objects() -> None:
+    aliases = dict(public_aliases())
+    # The ones users annotate with; a new alias joins the list by itself.
+    assert {"grpc_interceptor.protocols.Metadata", "grpc_interceptor.testing.SpecialCase"} <= set(aliases)
+    for name, alias in aliases.items():
+        assert not isinstance(alias, str), f"{name} is the string {alias!r} at run time, not a type"
+        # As in a user's annotation without `from __future__ import annotations`.
+        optional = alias | None  # type: ignore[operator]
+        namespace: dict[str, object] = {"alias": alias}
+        exec("def annotated(value: alias | None = None) -> alias | None: return value", namespace)
+        hints = typing.get_type_hints(namespace["annotated"])  # type: ignore[arg-type]
+        assert hints["value"] == optional, name

@@ -30,6 +30,7 @@ from grpc_interceptor._aio_calls import (
     AnsweredUnaryStreamCall,
     AnsweredUnaryUnaryCall,
 )
+from grpc_interceptor._call_details import as_our_details
 from grpc_interceptor._hooks import HOOK_FOR_KIND, pick_hook
 from grpc_interceptor.client import AsyncClientInterceptor, ClientInterceptor
 from grpc_interceptor.selection import (
@@ -242,7 +243,7 @@ def _through_grpc_api(intercept: Callable[[Any, Any, Any], Any]) -> _Step:
 def _guarded(step: _Step, method: Callable[[Any, Any], Any], request: Any, call_details: Any) -> Any:
     """Run an inner member's step as grpc's pipeline would: what it raises comes back as a call."""
     try:
-        return step(method, request, call_details)
+        return step(method, request, as_our_details(call_details))
     except grpc.RpcError as error:  # grpc's RpcErrors are calls themselves
         if _FAILURE is None or isinstance(error, grpc.Call):
             return error
@@ -277,7 +278,8 @@ def _call_chain(
         return continuation(call_details, request)
     for step in steps[:0:-1]:
         method = functools.partial(_guarded, step, method)
-    return steps[0](method, request, call_details)
+    # Hooks receive our ClientCallDetails, as on an interceptor installed alone.
+    return steps[0](method, request, as_our_details(call_details))
 
 
 class ChainedClientInterceptor(ClientInterceptor, abstract=True):
@@ -293,29 +295,29 @@ class ChainedClientInterceptor(ClientInterceptor, abstract=True):
         self.interceptors = tuple(interceptors)
         self._steps = {hook: _client_steps(self.interceptors, hook) for hook in HOOK_FOR_KIND.values()}
 
-    def intercept_unary_unary(
-        self, continuation: Any, client_call_details: grpc.ClientCallDetails, request: Any
+    def intercept_unary_unary(  # pyright: ignore[reportIncompatibleMethodOverride]  # 0.15.4's names
+        self, continuation: Any, call_details: grpc.ClientCallDetails, request: Any
     ) -> Any:
         """Implement :class:`grpc.UnaryUnaryClientInterceptor`; not part of this class's API."""
-        return _call_chain(self._steps["on_unary_unary"], continuation, client_call_details, request)
+        return _call_chain(self._steps["on_unary_unary"], continuation, call_details, request)
 
-    def intercept_unary_stream(
-        self, continuation: Any, client_call_details: grpc.ClientCallDetails, request: Any
+    def intercept_unary_stream(  # pyright: ignore[reportIncompatibleMethodOverride]
+        self, continuation: Any, call_details: grpc.ClientCallDetails, request: Any
     ) -> Any:
         """Implement :class:`grpc.UnaryStreamClientInterceptor`; not part of this class's API."""
-        return _call_chain(self._steps["on_unary_stream"], continuation, client_call_details, request)
+        return _call_chain(self._steps["on_unary_stream"], continuation, call_details, request)
 
-    def intercept_stream_unary(
-        self, continuation: Any, client_call_details: grpc.ClientCallDetails, request_iterator: Any
+    def intercept_stream_unary(  # pyright: ignore[reportIncompatibleMethodOverride]
+        self, continuation: Any, call_details: grpc.ClientCallDetails, request_iterator: Any
     ) -> Any:
         """Implement :class:`grpc.StreamUnaryClientInterceptor`; not part of this class's API."""
-        return _call_chain(self._steps["on_stream_unary"], continuation, client_call_details, request_iterator)
+        return _call_chain(self._steps["on_stream_unary"], continuation, call_details, request_iterator)
 
-    def intercept_stream_stream(
-        self, continuation: Any, client_call_details: grpc.ClientCallDetails, request_iterator: Any
+    def intercept_stream_stream(  # pyright: ignore[reportIncompatibleMethodOverride]
+        self, continuation: Any, call_details: grpc.ClientCallDetails, request_iterator: Any
     ) -> Any:
         """Implement :class:`grpc.StreamStreamClientInterceptor`; not part of this class's API."""
-        return _call_chain(self._steps["on_stream_stream"], continuation, client_call_details, request_iterator)
+        return _call_chain(self._steps["on_stream_stream"], continuation, call_details, request_iterator)
 
     def __repr__(self) -> str:
         return f"chain({', '.join(map(repr, self.interceptors))})"

@@ -8,13 +8,14 @@ Subclass :class:`ClientInterceptor` for a sync channel (``grpc.intercept_channel
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeAlias, cast
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, cast
 
 import grpc
 import grpc.aio
 
 from grpc_interceptor._aio_calls import AnsweredStreamStreamCall, AnsweredStreamUnaryCall, AnsweredUnaryStreamCall
+from grpc_interceptor._call_details import ClientCallDetails, as_our_details
 from grpc_interceptor._handlers import PerObjectState, keep
 from grpc_interceptor._hooks import HOOK_FOR_KIND, construct, pick_hook, refusal
 from grpc_interceptor.protocols import (
@@ -42,42 +43,11 @@ __all__ = [
     "aio_channel_interceptors",
 ]
 
-_Metadata = Sequence[tuple[str, "str | bytes"]]
 
 # grpc's entry points, besides the hooks: a subclass that overrides one does its own thing.
 _SYNC_CLIENT_ENTRY_POINTS = tuple(
     f"intercept_{kind}" for kind in ("unary_unary", "unary_stream", "stream_unary", "stream_stream")
 )
-
-
-class _ClientCallDetailsFields(NamedTuple):
-    method: str
-    timeout: float | None
-    metadata: _Metadata | None
-    credentials: grpc.CallCredentials | None
-    wait_for_ready: bool | None
-    compression: grpc.Compression | None
-
-
-# types-grpcio declares grpc.ClientCallDetails.metadata as a tuple of pairs; grpc takes
-# any sequence of pairs, and 0.15.4 users pass lists, so this class keeps Sequence.
-class ClientCallDetails(_ClientCallDetailsFields, grpc.ClientCallDetails):  # type: ignore[misc]  # pyright: ignore[reportIncompatibleVariableOverride]
-    """Describes an RPC to be invoked: a :class:`grpc.ClientCallDetails` you can build.
-
-    Build a changed copy positionally, ``ClientCallDetails(method, timeout, metadata,
-    credentials, wait_for_ready, compression)``, or with ``call_details._replace(...)``.
-    On a grpc.aio channel, hooks receive this class too, with ``method`` as ``str``
-    and ``metadata`` as a tuple of pairs; the library converts it back for grpc.
-
-    Attributes:
-        method: The method, ``/package.Service/Method``.
-        timeout: Seconds the RPC may take, or ``None``.
-        metadata: The request metadata, ``(key, value)`` pairs, or ``None``.
-        credentials: Call credentials, or ``None``.
-        wait_for_ready: Whether to wait for the channel to be ready, or ``None``.
-        compression: The compression for this RPC, or ``None`` (always ``None`` on
-            grpc.aio channels, which take compression per channel).
-    """
 
 
 # grpc.Future is generic only in types-grpcio, not at run time.
@@ -87,13 +57,25 @@ else:
     _Future = grpc.Future
 
 
-class ClientInterceptorReturnType(grpc.Call, _Future):
-    """What a sync client continuation returns: both a :class:`grpc.Call` and a :class:`grpc.Future`.
+if TYPE_CHECKING:
+    # For the checkers, the shape both CallFuture and CallIterator have (grpc's sync calls
+    # are all Call and Future, streams iterators too): an override annotated
+    # `-> ClientInterceptorReturnType` may return what a typed continuation gives, and is
+    # still a valid override of `intercept`.
+    class ClientInterceptorReturnType(CallFuture[Any], Protocol):
+        """What a sync client continuation returns: both a :class:`grpc.Call` and a :class:`grpc.Future`."""
 
-    Kept from 0.15.4 for annotations written against it; typed code uses
-    :class:`~grpc_interceptor.protocols.CallFuture` and
-    :class:`~grpc_interceptor.protocols.CallIterator`.
-    """
+else:
+
+    class ClientInterceptorReturnType(grpc.Call, _Future):
+        """What a sync client continuation returns: both a :class:`grpc.Call` and a :class:`grpc.Future`.
+
+        Kept from 0.15.4 for annotations written against it; typed code uses
+        :class:`~grpc_interceptor.protocols.CallFuture` and
+        :class:`~grpc_interceptor.protocols.CallIterator`. Type checkers see it as the
+        shape both of those share, so ``-> ClientInterceptorReturnType`` accepts what
+        any continuation returns.
+        """
 
 
 def _swap(continuation: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
@@ -159,7 +141,7 @@ class ClientInterceptor(
         self,
         method: ClientContinuation[RequestT, ResponseT],
         request_or_iterator: RequestT | Iterator[RequestT],
-        call_details: grpc.ClientCallDetails,
+        call_details: ClientCallDetails,
         /,
     ) -> CallFuture[ResponseT] | CallIterator[ResponseT]:
         """Intercept a call of any kind; override this or the typed hooks.
@@ -180,7 +162,7 @@ class ClientInterceptor(
         self,
         method: ClientUnaryUnaryContinuation[RequestT, ResponseT],
         request: RequestT,
-        call_details: grpc.ClientCallDetails,
+        call_details: ClientCallDetails,
         /,
     ) -> CallFuture[ResponseT]:
         """Intercept a unary-unary call: return ``method(request, call_details)`` or the like."""
@@ -193,7 +175,7 @@ class ClientInterceptor(
         self,
         method: ClientUnaryStreamContinuation[RequestT, ResponseT],
         request: RequestT,
-        call_details: grpc.ClientCallDetails,
+        call_details: ClientCallDetails,
         /,
     ) -> CallIterator[ResponseT]:
         """Intercept a unary-stream call: return ``method(request, call_details)`` or the like."""
@@ -206,7 +188,7 @@ class ClientInterceptor(
         self,
         method: ClientStreamUnaryContinuation[RequestT, ResponseT],
         request_iterator: Iterator[RequestT],
-        call_details: grpc.ClientCallDetails,
+        call_details: ClientCallDetails,
         /,
     ) -> CallFuture[ResponseT]:
         """Intercept a stream-unary call: return ``method(request_iterator, call_details)``."""
@@ -219,7 +201,7 @@ class ClientInterceptor(
         self,
         method: ClientStreamStreamContinuation[RequestT, ResponseT],
         request_iterator: Iterator[RequestT],
-        call_details: grpc.ClientCallDetails,
+        call_details: ClientCallDetails,
         /,
     ) -> CallIterator[ResponseT]:
         """Intercept a stream-stream call: return ``method(request_iterator, call_details)``."""
@@ -234,41 +216,41 @@ class ClientInterceptor(
             hooks = keep(self, "_grpc_interceptor_hooks", _KindHooks(self, ClientInterceptor))
         return hooks
 
-    def intercept_unary_unary(
-        self, continuation: Any, client_call_details: grpc.ClientCallDetails, request: Any
-    ) -> Any:
+    # 0.15.4's parameter names (call_details), not those of grpc's stubs (client_call_details).
+    def intercept_unary_unary(self, continuation: Any, call_details: grpc.ClientCallDetails, request: Any) -> Any:  # pyright: ignore[reportIncompatibleMethodOverride]
         """Implement :class:`grpc.UnaryUnaryClientInterceptor`; not part of this class's API."""
         hooks = self._grpc_interceptor_hooks
         if hooks is None or hooks.owner is not self:
             hooks = self._grpc_interceptor_kind_hooks()
-        return hooks.unary_unary(_swap(continuation), request, client_call_details)
+        return hooks.unary_unary(_swap(continuation), request, as_our_details(call_details))
 
-    def intercept_unary_stream(
-        self, continuation: Any, client_call_details: grpc.ClientCallDetails, request: Any
-    ) -> Any:
+    # 0.15.4's parameter names (call_details), not those of grpc's stubs (client_call_details).
+    def intercept_unary_stream(self, continuation: Any, call_details: grpc.ClientCallDetails, request: Any) -> Any:  # pyright: ignore[reportIncompatibleMethodOverride]
         """Implement :class:`grpc.UnaryStreamClientInterceptor`; not part of this class's API."""
         hooks = self._grpc_interceptor_hooks
         if hooks is None or hooks.owner is not self:
             hooks = self._grpc_interceptor_kind_hooks()
-        return hooks.unary_stream(_swap(continuation), request, client_call_details)
+        return hooks.unary_stream(_swap(continuation), request, as_our_details(call_details))
 
-    def intercept_stream_unary(
-        self, continuation: Any, client_call_details: grpc.ClientCallDetails, request_iterator: Any
+    # 0.15.4's parameter names (call_details), not those of grpc's stubs (client_call_details).
+    def intercept_stream_unary(  # pyright: ignore[reportIncompatibleMethodOverride]
+        self, continuation: Any, call_details: grpc.ClientCallDetails, request_iterator: Any
     ) -> Any:
         """Implement :class:`grpc.StreamUnaryClientInterceptor`; not part of this class's API."""
         hooks = self._grpc_interceptor_hooks
         if hooks is None or hooks.owner is not self:
             hooks = self._grpc_interceptor_kind_hooks()
-        return hooks.stream_unary(_swap(continuation), request_iterator, client_call_details)
+        return hooks.stream_unary(_swap(continuation), request_iterator, as_our_details(call_details))
 
-    def intercept_stream_stream(
-        self, continuation: Any, client_call_details: grpc.ClientCallDetails, request_iterator: Any
+    # 0.15.4's parameter names (call_details), not those of grpc's stubs (client_call_details).
+    def intercept_stream_stream(  # pyright: ignore[reportIncompatibleMethodOverride]
+        self, continuation: Any, call_details: grpc.ClientCallDetails, request_iterator: Any
     ) -> Any:
         """Implement :class:`grpc.StreamStreamClientInterceptor`; not part of this class's API."""
         hooks = self._grpc_interceptor_hooks
         if hooks is None or hooks.owner is not self:
             hooks = self._grpc_interceptor_kind_hooks()
-        return hooks.stream_stream(_swap(continuation), request_iterator, client_call_details)
+        return hooks.stream_stream(_swap(continuation), request_iterator, as_our_details(call_details))
 
 
 class AsyncClientInterceptor(Generic[RequestT, ResponseT]):

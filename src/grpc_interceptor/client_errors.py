@@ -239,8 +239,34 @@ class _RaisingCallIterator(_CallProxy, Generic[ResponseT]):
         except grpc.RpcError as error:
             raise _converted(error) from error
 
+    # grpc's streaming call is a grpc.Future too.
+    def result(self, timeout: float | None = None) -> object:
+        try:
+            return self._call.result(timeout)
+        except grpc.RpcError as error:
+            raise _converted(error) from error
+
+    def exception(self, timeout: float | None = None) -> Exception | None:
+        error = self._call.exception(timeout)
+        return None if error is None else cast("Exception", _converted(error))
+
+    def traceback(self, timeout: float | None = None) -> TracebackType | None:
+        return self._call.traceback(timeout)
+
+    def add_done_callback(self, fn: Callable[[grpc.Future[Any]], None]) -> None:
+        self._call.add_done_callback(fn)
+
+    def cancelled(self) -> bool:
+        return self._call.cancelled()
+
+    def running(self) -> bool:
+        return self._call.running()
+
+    def done(self) -> bool:
+        return self._call.done()
+
     def __getattr__(self, name: str) -> Any:
-        # The rest of what grpc's streaming call offers (it is a grpc.Future too).
+        # Anything else grpc's streaming call offers.
         return getattr(self._call, name)
 
 
@@ -260,7 +286,7 @@ class StatusToExceptionInterceptor(ClientInterceptor[RequestT, ResponseT]):
         self,
         method: ClientUnaryUnaryContinuation[RequestT, ResponseT],
         request: RequestT,
-        call_details: grpc.ClientCallDetails,
+        call_details: ClientCallDetails,
         /,
     ) -> CallFuture[ResponseT]:
         """Raise typed errors from the call's result."""
@@ -270,7 +296,7 @@ class StatusToExceptionInterceptor(ClientInterceptor[RequestT, ResponseT]):
         self,
         method: ClientUnaryStreamContinuation[RequestT, ResponseT],
         request: RequestT,
-        call_details: grpc.ClientCallDetails,
+        call_details: ClientCallDetails,
         /,
     ) -> CallIterator[ResponseT]:
         """Raise typed errors while the responses are iterated."""
@@ -280,7 +306,7 @@ class StatusToExceptionInterceptor(ClientInterceptor[RequestT, ResponseT]):
         self,
         method: ClientStreamUnaryContinuation[RequestT, ResponseT],
         request_iterator: Iterator[RequestT],
-        call_details: grpc.ClientCallDetails,
+        call_details: ClientCallDetails,
         /,
     ) -> CallFuture[ResponseT]:
         """Raise typed errors from the call's result."""
@@ -290,7 +316,7 @@ class StatusToExceptionInterceptor(ClientInterceptor[RequestT, ResponseT]):
         self,
         method: ClientStreamStreamContinuation[RequestT, ResponseT],
         request_iterator: Iterator[RequestT],
-        call_details: grpc.ClientCallDetails,
+        call_details: ClientCallDetails,
         /,
     ) -> CallIterator[ResponseT]:
         """Raise typed errors while the responses are iterated."""

@@ -74,7 +74,7 @@ _T = TypeVar("_T")
 
 #: Metadata as grpc hands it out: a tuple of ``(key, value)`` pairs; values of keys
 #: ending in ``-bin`` are bytes.
-Metadata: TypeAlias = "tuple[tuple[str, str | bytes], ...]"
+Metadata: TypeAlias = tuple[tuple[str, str | bytes], ...]
 
 
 # --- Sync server ---------------------------------------------------------------------
@@ -321,6 +321,37 @@ class CallIterator(Protocol[_ResponseT_co]):
 
     def add_callback(self, callback: Callable[[], None]) -> bool:
         """Register a callback for the end of the RPC."""
+        ...
+
+    # grpc's sync streaming calls are futures too (the object is Call, Future and
+    # iterator): the same members as CallFuture, so that what any continuation returns
+    # fits 0.15.4's ClientInterceptorReturnType.
+    def result(self, timeout: float | None = None) -> object:
+        """Wait for the end of the RPC; raise its error if it failed (the responses come by iterating)."""
+        ...
+
+    def exception(self, timeout: float | None = None) -> Exception | None:
+        """Return the RPC's error, or ``None`` if it succeeded."""
+        ...
+
+    def traceback(self, timeout: float | None = None) -> TracebackType | None:
+        """Return the traceback of the RPC's error."""
+        ...
+
+    def add_done_callback(self, fn: Callable[[grpc.Future[Any]], None]) -> None:
+        """Register a callback run when the RPC has ended."""
+        ...
+
+    def cancelled(self) -> bool:
+        """Tell whether the RPC was cancelled."""
+        ...
+
+    def running(self) -> bool:
+        """Tell whether the RPC is running."""
+        ...
+
+    def done(self) -> bool:
+        """Tell whether the RPC has ended."""
         ...
 
 

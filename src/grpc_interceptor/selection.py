@@ -349,41 +349,37 @@ class SelectedClientInterceptor(ClientInterceptor[RequestT, ResponseT]):
         self.selector = selector
         self._selected = _Decisions(selector)
 
-    def intercept_unary_unary(
-        self, continuation: Any, client_call_details: grpc.ClientCallDetails, request: Any
-    ) -> Any:
+    def intercept_unary_unary(self, continuation: Any, call_details: grpc.ClientCallDetails, request: Any) -> Any:
         """Implement :class:`grpc.UnaryUnaryClientInterceptor`; not part of this class's API."""
         inner = self.interceptor
-        if isinstance(inner, grpc.UnaryUnaryClientInterceptor) and self._selected(client_call_details.method):
-            return inner.intercept_unary_unary(continuation, client_call_details, request)
-        return continuation(client_call_details, request)
+        if isinstance(inner, grpc.UnaryUnaryClientInterceptor) and self._selected(call_details.method):
+            return inner.intercept_unary_unary(continuation, call_details, request)
+        return continuation(call_details, request)
 
-    def intercept_unary_stream(
-        self, continuation: Any, client_call_details: grpc.ClientCallDetails, request: Any
-    ) -> Any:
+    def intercept_unary_stream(self, continuation: Any, call_details: grpc.ClientCallDetails, request: Any) -> Any:
         """Implement :class:`grpc.UnaryStreamClientInterceptor`; not part of this class's API."""
         inner = self.interceptor
-        if isinstance(inner, grpc.UnaryStreamClientInterceptor) and self._selected(client_call_details.method):
-            return inner.intercept_unary_stream(continuation, client_call_details, request)
-        return continuation(client_call_details, request)
+        if isinstance(inner, grpc.UnaryStreamClientInterceptor) and self._selected(call_details.method):
+            return inner.intercept_unary_stream(continuation, call_details, request)
+        return continuation(call_details, request)
 
     def intercept_stream_unary(
-        self, continuation: Any, client_call_details: grpc.ClientCallDetails, request_iterator: Any
+        self, continuation: Any, call_details: grpc.ClientCallDetails, request_iterator: Any
     ) -> Any:
         """Implement :class:`grpc.StreamUnaryClientInterceptor`; not part of this class's API."""
         inner = self.interceptor
-        if isinstance(inner, grpc.StreamUnaryClientInterceptor) and self._selected(client_call_details.method):
-            return inner.intercept_stream_unary(continuation, client_call_details, request_iterator)
-        return continuation(client_call_details, request_iterator)
+        if isinstance(inner, grpc.StreamUnaryClientInterceptor) and self._selected(call_details.method):
+            return inner.intercept_stream_unary(continuation, call_details, request_iterator)
+        return continuation(call_details, request_iterator)
 
     def intercept_stream_stream(
-        self, continuation: Any, client_call_details: grpc.ClientCallDetails, request_iterator: Any
+        self, continuation: Any, call_details: grpc.ClientCallDetails, request_iterator: Any
     ) -> Any:
         """Implement :class:`grpc.StreamStreamClientInterceptor`; not part of this class's API."""
         inner = self.interceptor
-        if isinstance(inner, grpc.StreamStreamClientInterceptor) and self._selected(client_call_details.method):
-            return inner.intercept_stream_stream(continuation, client_call_details, request_iterator)
-        return continuation(client_call_details, request_iterator)
+        if isinstance(inner, grpc.StreamStreamClientInterceptor) and self._selected(call_details.method):
+            return inner.intercept_stream_stream(continuation, call_details, request_iterator)
+        return continuation(call_details, request_iterator)
 
     def __repr__(self) -> str:
         return f"select({self.interceptor!r}, {self.selector!r})"

@@ -23,7 +23,7 @@ from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceStub
 
 Req = DummyRequest
 Resp = DummyResponse
-Details = grpc.ClientCallDetails
+Details = ClientCallDetails
 UU = ClientUnaryUnaryContinuation[DummyRequest, DummyResponse]
 US = ClientUnaryStreamContinuation[DummyRequest, DummyResponse]
 SU = ClientStreamUnaryContinuation[DummyRequest, DummyResponse]
@@ -95,12 +95,13 @@ class Retry(ClientInterceptor[DummyRequest, DummyResponse]):
         self,
         method: ClientUnaryUnaryContinuation[DummyRequest, DummyResponse],
         request: DummyRequest,
-        call_details: grpc.ClientCallDetails,
+        call_details: ClientCallDetails,
         /,
     ) -> CallFuture[DummyResponse]:
+        assert_type(call_details, ClientCallDetails)
         future = method(request, call_details)
-        if future.exception() is not None and isinstance(call_details, ClientCallDetails):
-            future = method(request, call_details._replace(timeout=5.0))
+        if future.exception() is not None:
+            future = method(request, call_details._replace(timeout=5.0, metadata=[("x-retry", "1")]))
         return future
 
 
@@ -111,7 +112,7 @@ class CatchAll(ClientInterceptor[DummyRequest, DummyResponse]):
         self,
         method: ClientContinuation[DummyRequest, DummyResponse],
         request_or_iterator: DummyRequest | Iterator[DummyRequest],
-        call_details: grpc.ClientCallDetails,
+        call_details: ClientCallDetails,
         /,
     ) -> CallFuture[DummyResponse] | CallIterator[DummyResponse]:
         result = method(request_or_iterator, call_details)
@@ -123,13 +124,13 @@ class Untyped(ClientInterceptor):
     """0.15.4 style: unparametrised."""
 
     def intercept(
-        self, method: ClientContinuation[Any, Any], request_or_iterator: Any, call_details: grpc.ClientCallDetails, /
+        self, method: ClientContinuation[Any, Any], request_or_iterator: Any, call_details: ClientCallDetails, /
     ) -> Any:
         return method(request_or_iterator, call_details)
 
 
 class Legacy(ClientInterceptor):
-    """0.15.4's annotations: a plain Callable and ClientInterceptorReturnType."""
+    """0.15.4's annotations: a plain Callable and ClientInterceptorReturnType, grpc's own details."""
 
     def intercept(
         self,
@@ -141,9 +142,38 @@ class Legacy(ClientInterceptor):
         return result
 
 
+class LegacyReturnType(ClientInterceptor[DummyRequest, DummyResponse]):
+    """``-> ClientInterceptorReturnType`` accepts what a typed continuation returns."""
+
+    def intercept(
+        self,
+        method: ClientContinuation[DummyRequest, DummyResponse],
+        request_or_iterator: DummyRequest | Iterator[DummyRequest],
+        call_details: ClientCallDetails,
+        /,
+    ) -> ClientInterceptorReturnType:
+        call = method(request_or_iterator, call_details)
+        assert_type(call.exception(), Exception | None)
+        return call
+
+    def on_unary_unary(self, method: UU, request: Req, details: Details, /) -> ClientInterceptorReturnType:
+        future = method(request, details)
+        assert_type(future.result(), DummyResponse)
+        return future
+
+    def on_unary_stream(self, method: US, request: Req, details: Details, /) -> CallIterator[Resp]:
+        call = method(request, details)
+        # grpc's streaming calls are futures too: result() waits for the status.
+        assert_type(call.result(), object)
+        legacy: ClientInterceptorReturnType = call
+        print(legacy.code())
+        return call
+
+
 def channel() -> DummyServiceStub:
     plain = grpc.insecure_channel("127.0.0.1:1")
-    intercepted = grpc.intercept_channel(plain, Metadata(), Retry(), CatchAll(), Untyped(), Legacy())
+    interceptors = (Metadata(), Retry(), CatchAll(), Untyped(), Legacy(), LegacyReturnType())
+    intercepted = grpc.intercept_channel(plain, *interceptors)
     stub = DummyServiceStub(intercepted)
     assert_type(stub.Execute(DummyRequest(input="x")), DummyResponse)
     return stub
@@ -217,14 +247,19 @@ class MisusedClientContinuations(ClientInterceptor[DummyRequest, DummyResponse])
         call_details: grpc.ClientCallDetails,
         /,
     ) -> CallIterator[DummyResponse]:
-        method(request, call_details).result()  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+        method(request, call_details).result().output.upper()  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
         return method(iter([request]), call_details)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 
 
 def wrong_details(call_details: ClientCallDetails) -> None:
     ClientCallDetails(call_details.method, None, None, None, None)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
-    # Rejected by mypy only: pyright types a NamedTuple's _replace as (**kwargs: Any).
-    call_details._replace(timeout="soon")  # type: ignore[arg-type]
+    call_details._replace(timeout="soon")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    call_details._replace(metadata={"authorization": "Bearer token"})  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    call_details._replace(deadline=5.0)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    call_details._replace(metadata=[("x-retry", 1)])  # type: ignore[list-item]  # pyright: ignore[reportArgumentType]
+    ClientCallDetails(call_details.method, "5", None, None, None, None)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    ClientCallDetails(call_details.method, None, {"authorization": "x"}, None, None, None)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    print(call_details.deadline)  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownArgumentType]
     call_details.method.decode()  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
 
 

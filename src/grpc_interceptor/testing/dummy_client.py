@@ -49,7 +49,7 @@ __all__ = [
 
 #: What a special case does with the input string: return the output, or raise. On a
 #: grpc.aio server it may also be a coroutine function.
-SpecialCase: TypeAlias = "Callable[[str, Any], str | Awaitable[str]]"
+SpecialCase: TypeAlias = Callable[[str, Any], str | Awaitable[str]]
 
 # For aio_server known only at run time (0.15.4's tests parametrize it): either kind
 # of server interceptor; the kit checks the mix when it is called.
