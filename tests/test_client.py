@@ -17,7 +17,7 @@ from typing import Any
 import grpc
 import pytest
 
-from grpc_interceptor import AsyncClientInterceptor, ClientCallDetails, ClientInterceptor, ServerInterceptor
+from grpc_interceptor import AsyncClientInterceptor, ClientCallDetails, ClientInterceptor, ServerInterceptor, chain
 from grpc_interceptor.client import ClientInterceptorReturnType
 from grpc_interceptor.exception_to_status import ExceptionToStatusInterceptor
 from grpc_interceptor.exceptions import NotFound, Unavailable
@@ -215,6 +215,15 @@ def test_typed_hooks_receive_our_client_call_details(kind: str) -> None:
     assert KIND_OF_METHOD[details.method] == kind
     assert details.timeout == 30
     assert seen_metadata(output) == [("x-caller", "kept"), ("x-typed", "1")]
+
+
+@all_kinds
+def test_typed_hooks_in_a_chain_receive_our_client_call_details(kind: str) -> None:
+    outer, inner = TypedDetails(), TypedDetails()
+    with dummy_client({"md": echo_metadata}, client_interceptors=[chain(outer, inner)]) as client:
+        output = run(client, kind, "md")
+    assert [type(details) for details in outer.seen + inner.seen] == [ClientCallDetails, ClientCallDetails]
+    assert seen_metadata(output) == [("x-typed", "1"), ("x-typed", "1")]
 
 
 class TypedRetry(ClientInterceptor[DummyRequest, DummyResponse]):

@@ -295,25 +295,21 @@ class ChainedClientInterceptor(ClientInterceptor, abstract=True):
         self.interceptors = tuple(interceptors)
         self._steps = {hook: _client_steps(self.interceptors, hook) for hook in HOOK_FOR_KIND.values()}
 
-    def intercept_unary_unary(  # pyright: ignore[reportIncompatibleMethodOverride]  # 0.15.4's names
-        self, continuation: Any, call_details: grpc.ClientCallDetails, request: Any
-    ) -> Any:
+    def intercept_unary_unary(self, continuation: Any, call_details: grpc.ClientCallDetails, request: Any) -> Any:
         """Implement :class:`grpc.UnaryUnaryClientInterceptor`; not part of this class's API."""
         return _call_chain(self._steps["on_unary_unary"], continuation, call_details, request)
 
-    def intercept_unary_stream(  # pyright: ignore[reportIncompatibleMethodOverride]
-        self, continuation: Any, call_details: grpc.ClientCallDetails, request: Any
-    ) -> Any:
+    def intercept_unary_stream(self, continuation: Any, call_details: grpc.ClientCallDetails, request: Any) -> Any:
         """Implement :class:`grpc.UnaryStreamClientInterceptor`; not part of this class's API."""
         return _call_chain(self._steps["on_unary_stream"], continuation, call_details, request)
 
-    def intercept_stream_unary(  # pyright: ignore[reportIncompatibleMethodOverride]
+    def intercept_stream_unary(
         self, continuation: Any, call_details: grpc.ClientCallDetails, request_iterator: Any
     ) -> Any:
         """Implement :class:`grpc.StreamUnaryClientInterceptor`; not part of this class's API."""
         return _call_chain(self._steps["on_stream_unary"], continuation, call_details, request_iterator)
 
-    def intercept_stream_stream(  # pyright: ignore[reportIncompatibleMethodOverride]
+    def intercept_stream_stream(
         self, continuation: Any, call_details: grpc.ClientCallDetails, request_iterator: Any
     ) -> Any:
         """Implement :class:`grpc.StreamStreamClientInterceptor`; not part of this class's API."""
