@@ -13,7 +13,7 @@ from typing import Any
 import grpc
 import grpc.aio
 import pytest
-from conftest import INPUTS, KINDS, METHOD, echo
+from conftest import INPUTS, KINDS, METHOD, call, echo
 from google.protobuf.wrappers_pb2 import StringValue
 from two_services import (
     OTHER_METHOD,
@@ -147,9 +147,9 @@ def test_bad_argument_types_are_refused() -> None:
     with pytest.raises(TypeError, match="where"):
         where("Get")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"write services\('shop.Orders'\)"):
-        select(Recorder([]), "shop.Orders")  # type: ignore[call-overload]
+        select(Recorder([]), "shop.Orders")
     with pytest.raises(TypeError, match="takes a server or client interceptor"):
-        select(object(), services("a.B"))  # type: ignore[call-overload]
+        select(object(), services("a.B"))
     with pytest.raises(TypeError):
         services("a.B") | "a.C"  # type: ignore[operator]
 
@@ -428,3 +428,178 @@ def test_repr_shows_the_interceptor_and_the_selector() -> None:
     assert repr(selected).endswith(", ~services('a.B'))")
     assert isinstance(selected.selector, MethodSelector)
     assert selected.selector(parse_method_name("/x.Y/Z"))
+
+
+# --- A selector that fails, fails closed ---------------------------------------------------
+
+
+class Deny(ServerInterceptor):
+    """A guard: refuses every RPC it runs for."""
+
+    def intercept(self, method: Any, request_or_iterator: Any, context: Any, method_name: str, /) -> Any:
+        context.abort(grpc.StatusCode.PERMISSION_DENIED, "denied")
+
+
+class AsyncDeny(AsyncServerInterceptor):
+    async def intercept(self, method: Any, request_or_iterator: Any, context: Any, method_name: str, /) -> Any:
+        await context.abort(grpc.StatusCode.PERMISSION_DENIED, "denied")
+
+
+def _lookup_fails(method: MethodName) -> bool:
+    return {"other.Other": True}[method.fully_qualified_service]  # KeyError for DummyService
+
+
+SELECTOR_LOGGER = "grpc_interceptor.selection"
+
+
+@pytest.mark.parametrize("negated", [False, True], ids=["where", "~where"])
+@pytest.mark.parametrize("aio", [False, True], ids=["sync", "aio"])
+def test_a_raising_predicate_selects_and_is_logged_once(
+    aio: bool, negated: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    selector = ~where(_lookup_fails) if negated else where(_lookup_fails)
+    guard = select(AsyncDeny() if aio else Deny(), selector)
+    caplog.set_level("ERROR", logger=SELECTOR_LOGGER)
+    with dummy_client(special_cases={}, interceptors=[guard], aio_server=aio) as client:
+        outcomes = [call(client, kind, *INPUTS[kind]) for kind in KINDS for _ in range(3)]
+    # Whatever the selector would have said, it failed: the guard runs, for every kind.
+    assert {(o.code, o.details) for o in outcomes} == {(grpc.StatusCode.PERMISSION_DENIED, "denied")}
+    records = [r for r in caplog.records if r.name == SELECTOR_LOGGER]
+    assert sorted(r.getMessage().split(" raised for ")[1].split(",")[0] for r in records) == sorted(METHOD.values())
+    for record in records:
+        assert "the interceptor runs for it" in record.getMessage()
+        assert record.exc_info is not None and record.exc_info[0] is KeyError
+
+
+async def test_a_raising_predicate_reaches_an_aio_client_as_the_guards_status() -> None:
+    guard = select(AsyncDeny(), where(_lookup_fails))
+    async with dummy_client(special_cases={}, interceptors=[guard], aio_server=True, aio_client=True) as client:
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await client.Execute(DummyRequest(input="x"), timeout=10)
+    assert raised.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "KeyError" not in str(raised.value.details())
+
+
+def test_a_raising_predicate_selects_on_a_client_too(caplog: pytest.LogCaptureFixture) -> None:
+    log: list[str] = []
+    caplog.set_level("ERROR", logger=SELECTOR_LOGGER)
+    with dummy_client({}, client_interceptors=[select(ClientRecorder(log), ~where(_lookup_fails))]) as client:
+        for _ in range(2):
+            assert call(client, "unary_unary", "x").outputs == ["x"]
+    assert log == [METHOD["unary_unary"]] * 2
+    assert len([r for r in caplog.records if r.name == SELECTOR_LOGGER]) == 1
+
+
+# --- No spelling of a method name gets around a selector ------------------------------------
+
+#: The method of each kind the loose router serves, under the service "x.Svc".
+LOOSE = {"unary_unary": "M", "unary_stream": "S", "stream_unary": "C", "stream_stream": "B"}
+SPELLINGS = ["/x.Svc/{m}/", "//x.Svc/{m}", "/x.Svc//{m}", "x.Svc/{m}", "/x.Svc/{m}//", "/./x.Svc/{m}"]
+
+
+class LooseRouter(grpc.GenericRpcHandler):
+    """Routes on the non-empty parts of the path, as a hand-written router might."""
+
+    def __init__(self, aio: bool, ran: list[str]) -> None:
+        self.ran = ran
+
+        def note(method: str, answer: Any) -> Any:
+            if aio and method in ("S", "B"):
+
+                async def stream(request: Any, context: Any) -> Any:
+                    self.ran.append(method)
+                    yield answer
+
+                return stream
+            if aio:
+
+                async def unary(request: Any, context: Any) -> Any:
+                    self.ran.append(method)
+                    return answer
+
+                return unary
+
+            def sync(request: Any, context: Any) -> Any:
+                self.ran.append(method)
+                return iter([answer]) if method in ("S", "B") else answer
+
+            return sync
+
+        self.handlers = {
+            "M": grpc.unary_unary_rpc_method_handler(note("M", b"m")),
+            "S": grpc.unary_stream_rpc_method_handler(note("S", b"s")),
+            "C": grpc.stream_unary_rpc_method_handler(note("C", b"c")),
+            "B": grpc.stream_stream_rpc_method_handler(note("B", b"b")),
+        }
+
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> Any:
+        method = handler_call_details.method
+        name = method.decode() if isinstance(method, bytes) else method
+        parts = [part for part in name.split("/") if part not in ("", ".")]
+        if len(parts) == 2 and parts[0] == "x.Svc":
+            return self.handlers.get(parts[1])
+        return None
+
+
+def _raw_call(channel: grpc.Channel, kind: str, name: str) -> tuple[grpc.StatusCode, str]:
+    method = getattr(channel, kind)(name)
+    try:
+        result = method(b"q" if kind.startswith("unary") else iter([b"q"]), timeout=10)
+        if kind.endswith("stream"):
+            list(result)
+    except grpc.RpcError as error:
+        failed: Any = error
+        return failed.code(), failed.details()
+    return grpc.StatusCode.OK, ""
+
+
+GUARDING_SELECTORS = [
+    services("x.Svc"),
+    services("Svc"),
+    methods(*(f"/x.Svc/{m}" for m in LOOSE.values())),
+    where(lambda m: m.service == "Svc"),
+    ~services("grpc.health.v1.Health"),
+]
+
+
+@pytest.mark.parametrize("aio", [False, True], ids=["sync", "aio"])
+@pytest.mark.parametrize("selector", GUARDING_SELECTORS, ids=repr)
+def test_a_loosely_routed_spelling_never_gets_past_the_guard(aio: bool, selector: MethodSelector) -> None:
+    ran: list[str] = []
+    guard = select(AsyncDeny() if aio else Deny(), selector)
+    with serve(
+        lambda server: server.add_generic_rpc_handlers((LooseRouter(aio, ran),)), [guard], aio_server=aio
+    ) as channel:
+        for kind, method in LOOSE.items():
+            # The canonical name: the guard runs.
+            assert _raw_call(channel, kind, f"/x.Svc/{method}") == (grpc.StatusCode.PERMISSION_DENIED, "denied")
+            for spelling in SPELLINGS:
+                name = spelling.format(m=method)
+                code, details = _raw_call(channel, kind, name)
+                # Refused as a malformed name, as grpc answers a method it does not know.
+                assert code == grpc.StatusCode.UNIMPLEMENTED, (kind, name, code, details)
+                assert details.startswith("malformed method name:"), details
+    assert ran == []  # no spelling reached the service
+
+
+@pytest.mark.parametrize("aio", [False, True], ids=["sync", "aio"])
+def test_a_malformed_name_inside_a_chain_still_meets_the_guard(aio: bool) -> None:
+    from grpc_interceptor import chain
+
+    ran: list[str] = []
+    guard = chain(select(AsyncDeny() if aio else Deny(), services("x.Svc")))
+    with serve(
+        lambda server: server.add_generic_rpc_handlers((LooseRouter(aio, ran),)), [guard], aio_server=aio
+    ) as channel:
+        for spelling in SPELLINGS:
+            code, _ = _raw_call(channel, "unary_unary", spelling.format(m="M"))
+            assert code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNIMPLEMENTED), (spelling, code)
+    assert ran == []
+
+
+def test_the_selectors_themselves_still_match_no_malformed_name() -> None:
+    """The refusal belongs to select() on a server; a selector stays a plain predicate."""
+    for spelling in SPELLINGS:
+        name = spelling.format(m="M")
+        assert not services("x.Svc").matches(name)
+        assert (~services("x.Svc")).matches(name)

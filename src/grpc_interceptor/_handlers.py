@@ -13,13 +13,22 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import grpc
+import grpc.aio
 
 if TYPE_CHECKING:
     from typing import TypeAlias
 
     _Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 
-__all__ = ["CACHE_LIMIT", "HandlerCache", "PerObjectState", "behavior_of", "keep", "rebuild_handler"]
+__all__ = [
+    "CACHE_LIMIT",
+    "HandlerCache",
+    "PerObjectState",
+    "behavior_of",
+    "keep",
+    "rebuild_handler",
+    "refusing_handler",
+]
 
 #: How many methods an interceptor remembers. A server has a fixed set of methods, so
 #: this is only reached with handlers made up per method name (a proxy, say); then the
@@ -88,6 +97,32 @@ def keep(interceptor: object, name: str, state: _StateT) -> _StateT:
     """Store ``state`` as ``interceptor``'s attribute ``name``, past its ``__setattr__``; return it."""
     object.__setattr__(interceptor, name, state)
     return state
+
+
+def refusing_handler(handler: _Handler, code: grpc.StatusCode, details: str, *, aio: bool) -> _Handler:
+    """Return a handler of ``handler``'s kind that answers every RPC with ``code`` and ``details``.
+
+    Args:
+        handler: The handler whose kind and serializers to keep.
+        code: A status code other than OK.
+        details: The details the client gets.
+        aio: Whether it runs on a grpc.aio server (then its behaviour is a coroutine
+            function, or an async generator function for a streaming response).
+    """
+
+    def refuse(request_or_iterator: Any, context: grpc.ServicerContext) -> Any:
+        context.abort(code, details)
+
+    async def refuse_async(request_or_iterator: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        await context.abort(code, details)
+
+    async def refuse_stream(request_or_iterator: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        await context.abort(code, details)
+        yield  # never reached: makes this the async generator grpc.aio expects here
+
+    if not aio:
+        return rebuild_handler(handler, refuse)
+    return rebuild_handler(handler, refuse_stream if handler.response_streaming else refuse_async)
 
 
 class HandlerCache(PerObjectState, dict[str, "tuple[_Handler, _Handler]"]):

@@ -21,19 +21,26 @@ the same kind, with the same type parameters: install it where the original woul
 
 The decision is made once per method, the first time the method is called, and
 remembered; an unselected method skips the interceptor entirely (no hook is called).
-A method name that is not of the form ``/package.Service/Method`` matches none of
-:func:`methods`, :func:`services` and :func:`where` (so ``~services(...)`` selects it).
+
+Selection fails closed. A selector that raises selects the method (an auth guard
+behind it still guards) and the error is logged once for the method. On a server, an
+RPC whose method name is not of the form ``/package.Service/Method`` (``/x.Svc/M/``,
+``//x.Svc/M``: names a loosely routing generic handler may still serve) is refused with
+UNIMPLEMENTED, as grpc answers a method it does not know, whatever the selector; on a
+client the interceptor runs for it. As predicates, :func:`methods`, :func:`services`
+and :func:`where` match no such name (so ``~services(...)`` does).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
-from typing import TYPE_CHECKING, Any, TypeAlias, cast, overload
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast, overload
 
 import grpc
 import grpc.aio
 
-from grpc_interceptor._handlers import CACHE_LIMIT
+from grpc_interceptor._handlers import CACHE_LIMIT, refusing_handler
 from grpc_interceptor.client import AsyncClientInterceptor, ClientCallDetails, ClientInterceptor
 from grpc_interceptor.protocols import (
     AsyncClientStreamStreamContinuation,
@@ -61,6 +68,8 @@ __all__ = [
     "services",
     "where",
 ]
+
+_LOGGER = logging.getLogger(__name__)
 
 #: grpc's sync client interceptor classes; an object may implement several kinds.
 _SyncClientInterceptor: TypeAlias = (
@@ -231,8 +240,9 @@ def services(*names: str) -> MethodSelector:
 def where(predicate: Callable[[MethodName], bool]) -> MethodSelector:
     """Select the methods for which ``predicate`` returns true.
 
-    The predicate runs once per method, the first time the method is called (on a
-    server, an exception it raises fails that call with UNKNOWN).
+    The predicate runs once per method, the first time the method is called. If it
+    raises, :func:`select` takes the method as selected (a guard still guards) and
+    logs the error once for that method, on ``grpc_interceptor.selection``.
 
     Args:
         predicate: A function of the :class:`~grpc_interceptor.MethodName`.
@@ -254,25 +264,77 @@ def where(predicate: Callable[[MethodName], bool]) -> MethodSelector:
     return MethodSelector(lambda method: method is not None and bool(predicate(method)), f"where({name})")
 
 
+class _Malformed:
+    """The decision for a method name that is not ``/package.Service/Method``.
+
+    A server refuses such an RPC. The decision is true, so that code that only asks
+    "selected?" (a client, a chain) runs the interceptor: no spelling of a method name
+    gets around a guard behind :func:`select`.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MALFORMED"
+
+
+_MALFORMED: Final = _Malformed()
+
+
 class _Decisions:
-    """Whether each method is selected, decided on its first call and remembered."""
+    """Whether each method is selected, decided on its first call and remembered.
 
-    __slots__ = ("_known", "_selector")
+    A selector that raises selects (a guard behind it still guards) and is logged, once
+    per method; a method name that cannot be parsed gets :class:`_Malformed`.
+    """
 
-    def __init__(self, selector: MethodSelector) -> None:
+    __slots__ = ("_known", "_owner", "_selector")
+
+    def __init__(self, selector: MethodSelector, owner: object) -> None:
         self._selector = selector
-        self._known: dict[str | bytes, bool] = {}
+        self._owner = owner
+        self._known: dict[str | bytes, object] = {}
 
-    def __call__(self, method: str | bytes) -> bool:
+    def __call__(self, method: str | bytes) -> object:
         known = self._known
         decision = known.get(method)
         if decision is None:
-            name = method.decode("utf-8", "replace") if isinstance(method, bytes) else method
-            decision = self._selector.matches(name)
+            decision = self._decide(method.decode("utf-8", "replace") if isinstance(method, bytes) else method)
             if len(known) >= CACHE_LIMIT:  # only with method names made up on the fly
                 known.clear()
             known[method] = decision
         return decision
+
+    def _decide(self, name: str) -> object:
+        try:
+            parsed = parse_method_name(name)
+        except ValueError:
+            return _MALFORMED
+        try:
+            return bool(self._selector(parsed))
+        except Exception:
+            _LOGGER.exception(
+                "%r: the selector raised for %s, so the interceptor runs for it (a selector that fails "
+                "selects, so that a guard behind it still guards). Fix the selector; this method's "
+                "decision stays until the process restarts.",
+                self._owner,
+                name,
+            )
+            return True
+
+
+def _refuse_malformed(handler: _Handler | None, method: str | bytes, aio: bool) -> _Handler | None:
+    """Answer an RPC whose method name cannot be parsed as grpc answers an unknown method."""
+    if handler is None:
+        return None
+    name = method.decode("utf-8", "replace") if isinstance(method, bytes) else method
+    shown = repr(name[:200]) + ("..." if len(name) > 200 else "")
+    return refusing_handler(
+        handler,
+        grpc.StatusCode.UNIMPLEMENTED,
+        f"malformed method name: {shown} (expected '/package.Service/Method')",
+        aio=aio,
+    )
 
 
 class SelectedServerInterceptor(ServerInterceptor[RequestT, ResponseT]):
@@ -289,7 +351,7 @@ class SelectedServerInterceptor(ServerInterceptor[RequestT, ResponseT]):
     def __init__(self, interceptor: grpc.ServerInterceptor, selector: MethodSelector) -> None:
         self.interceptor = interceptor
         self.selector = selector
-        self._selected = _Decisions(selector)
+        self._selected = _Decisions(selector, self)
 
     def intercept_service(
         self,
@@ -297,9 +359,12 @@ class SelectedServerInterceptor(ServerInterceptor[RequestT, ResponseT]):
         handler_call_details: grpc.HandlerCallDetails,
     ) -> _Handler | None:
         """Implement :class:`grpc.ServerInterceptor`; not part of this class's API."""
-        if self._selected(handler_call_details.method):
+        decision = self._selected(handler_call_details.method)
+        if decision is True:
             return self.interceptor.intercept_service(continuation, handler_call_details)
-        return continuation(handler_call_details)
+        if decision is False:
+            return continuation(handler_call_details)
+        return _refuse_malformed(continuation(handler_call_details), handler_call_details.method, aio=False)
 
     def __repr__(self) -> str:
         return f"select({self.interceptor!r}, {self.selector!r})"
@@ -318,16 +383,19 @@ class SelectedAsyncServerInterceptor(AsyncServerInterceptor[RequestT, ResponseT]
     def __init__(self, interceptor: grpc.aio.ServerInterceptor, selector: MethodSelector) -> None:
         self.interceptor = interceptor
         self.selector = selector
-        self._selected = _Decisions(selector)
+        self._selected = _Decisions(selector, self)
 
     async def _grpc_interceptor_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[_Handler | None]],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> _Handler | None:
-        if self._selected(handler_call_details.method):
+        decision = self._selected(handler_call_details.method)
+        if decision is True:
             return await self.interceptor.intercept_service(continuation, handler_call_details)
-        return await continuation(handler_call_details)
+        if decision is False:
+            return await continuation(handler_call_details)
+        return _refuse_malformed(await continuation(handler_call_details), handler_call_details.method, aio=True)
 
     def __repr__(self) -> str:
         return f"select({self.interceptor!r}, {self.selector!r})"
@@ -347,7 +415,7 @@ class SelectedClientInterceptor(ClientInterceptor[RequestT, ResponseT]):
     def __init__(self, interceptor: _SyncClientInterceptor, selector: MethodSelector) -> None:
         self.interceptor = interceptor
         self.selector = selector
-        self._selected = _Decisions(selector)
+        self._selected = _Decisions(selector, self)
 
     def intercept_unary_unary(self, continuation: Any, call_details: grpc.ClientCallDetails, request: Any) -> Any:
         """Implement :class:`grpc.UnaryUnaryClientInterceptor`; not part of this class's API."""
@@ -400,7 +468,7 @@ class SelectedAsyncClientInterceptor(AsyncClientInterceptor[RequestT, ResponseT]
     def __init__(self, interceptor: AsyncClientInterceptor[RequestT, ResponseT], selector: MethodSelector) -> None:
         self.interceptor = interceptor
         self.selector = selector
-        self._selected = _Decisions(selector)
+        self._selected = _Decisions(selector, self)
         self._hooks = interceptor._grpc_interceptor_kind_hooks()
 
     async def on_unary_unary(
@@ -463,7 +531,8 @@ class SelectedAsyncClientInterceptor(AsyncClientInterceptor[RequestT, ResponseT]
 
 class _SelectedAioUnaryUnary(grpc.aio.UnaryUnaryClientInterceptor):
     def __init__(self, interceptor: grpc.aio.UnaryUnaryClientInterceptor, selector: MethodSelector) -> None:
-        self.interceptor, self.selector, self._selected = interceptor, selector, _Decisions(selector)
+        self.interceptor, self.selector = interceptor, selector
+        self._selected = _Decisions(selector, self)
 
     async def intercept_unary_unary(self, continuation: Any, client_call_details: Any, request: Any) -> Any:
         if self._selected(client_call_details.method):
@@ -473,7 +542,8 @@ class _SelectedAioUnaryUnary(grpc.aio.UnaryUnaryClientInterceptor):
 
 class _SelectedAioUnaryStream(grpc.aio.UnaryStreamClientInterceptor):
     def __init__(self, interceptor: grpc.aio.UnaryStreamClientInterceptor, selector: MethodSelector) -> None:
-        self.interceptor, self.selector, self._selected = interceptor, selector, _Decisions(selector)
+        self.interceptor, self.selector = interceptor, selector
+        self._selected = _Decisions(selector, self)
 
     async def intercept_unary_stream(self, continuation: Any, client_call_details: Any, request: Any) -> Any:
         if self._selected(client_call_details.method):
@@ -483,7 +553,8 @@ class _SelectedAioUnaryStream(grpc.aio.UnaryStreamClientInterceptor):
 
 class _SelectedAioStreamUnary(grpc.aio.StreamUnaryClientInterceptor):
     def __init__(self, interceptor: grpc.aio.StreamUnaryClientInterceptor, selector: MethodSelector) -> None:
-        self.interceptor, self.selector, self._selected = interceptor, selector, _Decisions(selector)
+        self.interceptor, self.selector = interceptor, selector
+        self._selected = _Decisions(selector, self)
 
     async def intercept_stream_unary(self, continuation: Any, client_call_details: Any, request_iterator: Any) -> Any:
         if self._selected(client_call_details.method):
@@ -493,7 +564,8 @@ class _SelectedAioStreamUnary(grpc.aio.StreamUnaryClientInterceptor):
 
 class _SelectedAioStreamStream(grpc.aio.StreamStreamClientInterceptor):
     def __init__(self, interceptor: grpc.aio.StreamStreamClientInterceptor, selector: MethodSelector) -> None:
-        self.interceptor, self.selector, self._selected = interceptor, selector, _Decisions(selector)
+        self.interceptor, self.selector = interceptor, selector
+        self._selected = _Decisions(selector, self)
 
     async def intercept_stream_stream(self, continuation: Any, client_call_details: Any, request_iterator: Any) -> Any:
         if self._selected(client_call_details.method):
