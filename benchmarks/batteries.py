@@ -48,6 +48,13 @@ import grpc.aio
 
 from grpc_interceptor import AsyncClientInterceptor, AsyncServerInterceptor, ClientInterceptor, ServerInterceptor
 from grpc_interceptor.client import ClientCallDetails, aio_channel_interceptors
+from grpc_interceptor.deadline import AsyncDeadlineInterceptor, DeadlineInterceptor
+from grpc_interceptor.limits import (
+    AsyncConcurrencyLimitInterceptor,
+    AsyncRateLimitInterceptor,
+    ConcurrencyLimitInterceptor,
+    RateLimitInterceptor,
+)
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_JSON = HERE / "results" / "batteries.json"
@@ -124,7 +131,15 @@ def _references() -> list[Case]:
 
 
 #: The batteries' rows; each side's two reference rows are added by :func:`all_cases`.
-CASES: list[Case] = []
+CASES: list[Case] = [
+    Case("deadline: the caller set a timeout", "sync-client", lambda: [DeadlineInterceptor(5.0)], timeout=1.0),
+    Case("deadline: method without a default", "sync-client", lambda: [DeadlineInterceptor(per_method={"a.B": 1})]),
+    Case("deadline: the caller set a timeout", "aio-client", lambda: [AsyncDeadlineInterceptor(5.0)], timeout=1.0),
+    Case("limits: concurrency, under the limit", "sync-server", lambda: [ConcurrencyLimitInterceptor(1000)]),
+    Case("limits: concurrency, under the limit", "aio-server", lambda: [AsyncConcurrencyLimitInterceptor(1000)]),
+    Case("limits: rate, tokens left", "sync-server", lambda: [RateLimitInterceptor(100, burst=100_000)]),
+    Case("limits: rate, tokens left", "aio-server", lambda: [AsyncRateLimitInterceptor(100, burst=100_000)]),
+]
 
 
 def all_cases() -> list[Case]:

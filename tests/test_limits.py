@@ -265,14 +265,15 @@ def test_rate_limit_is_exact_under_threads() -> None:
 @pytest.mark.parametrize(
     ("build", "error", "message"),
     [
-        (lambda: ConcurrencyLimitInterceptor(0), ValueError, "max_in_flight must be 1 or more, got 0"),
+        (lambda: ConcurrencyLimitInterceptor(0), ValueError, "max_in_flight must be from 1 to 1,000,000, got 0"),
         (lambda: ConcurrencyLimitInterceptor(2.5), TypeError, "max_in_flight must be an int"),
         (lambda: ConcurrencyLimitInterceptor(True), TypeError, "max_in_flight must be an int"),
         (lambda: AsyncConcurrencyLimitInterceptor(1, per_method="yes"), TypeError, "per_method must be True or False"),
         (lambda: RateLimitInterceptor(0), ValueError, "rate must be a positive, finite number"),
         (lambda: RateLimitInterceptor(float("inf")), ValueError, "rate must be a positive, finite number"),
         (lambda: RateLimitInterceptor("10"), TypeError, "rate must be a number of RPCs per second"),
-        (lambda: AsyncRateLimitInterceptor(10, burst=0), ValueError, "burst must be 1 or more"),
+        (lambda: AsyncRateLimitInterceptor(10, burst=0), ValueError, "burst must be from 1 to"),
+        (lambda: RateLimitInterceptor(10, burst=10**7), ValueError, "burst must be from 1 to 1,000,000"),
         (lambda: RateLimitInterceptor(10, clock=5), TypeError, "clock must be a function"),
     ],
 )

@@ -55,11 +55,15 @@ __all__ = [
 PUSHBACK_KEY = "grpc-retry-pushback-ms"
 
 
+#: The largest ``max_in_flight`` and ``burst``: each slot or token is a list item.
+MAX_COUNT = 1_000_000
+
+
 def _check_count(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int of 1 or more, got {type(value).__name__} {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be 1 or more, got {value!r}")
+    if not 1 <= value <= MAX_COUNT:
+        raise ValueError(f"{name} must be from 1 to {MAX_COUNT:,}, got {value!r}")
     return value
 
 
@@ -78,39 +82,40 @@ def _check_per_method(value: object) -> bool:
 
 
 class _InFlight:
-    """RPCs in flight per key ("" for the whole server), never more than ``limit``."""
+    """Free slots per key ("" for the whole server): a list of ``limit`` tokens each.
 
-    __slots__ = ("_counts", "_lock", "limit")
+    Taking a slot is ``list.pop()`` and giving it back ``list.append()``, each a single
+    operation on the list that no other thread can interleave with (the interpreter
+    lock, or the list's own lock on a free-threaded build): exact counts without a lock
+    of our own, at the cost of two C calls per RPC.
+    """
+
+    __slots__ = ("_lock", "_slots", "limit")
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._counts: dict[str, int] = {}
+        self._slots: dict[str, list[None]] = {}
         self._lock = threading.Lock()
 
-    def acquire(self, key: str) -> bool:
-        with self._lock:
-            count = self._counts.get(key, 0)
-            if count >= self.limit:
-                return False
-            self._counts[key] = count + 1
-            return True
-
-    def release(self, key: str) -> None:
-        with self._lock:
-            self._counts[key] -= 1
+    def slots(self, key: str) -> list[None]:
+        slots = self._slots.get(key)
+        if slots is None:
+            with self._lock:  # two first RPCs of a method at once must share one list
+                slots = self._slots.setdefault(key, [None] * self.limit)
+        return slots
 
     def count(self, key: str | None) -> int:
-        with self._lock:
-            return sum(self._counts.values()) if key is None else self._counts.get(key, 0)
+        lists = list(self._slots.values()) if key is None else [self._slots.get(key, [None] * self.limit)]
+        return sum(self.limit - len(slots) for slots in lists)
 
 
 class _Release:
     """Gives an admitted RPC's slot back exactly once, whichever path gets here first."""
 
-    __slots__ = ("_done", "_in_flight", "_key", "_lock")
+    __slots__ = ("_done", "_lock", "_slots")
 
-    def __init__(self, in_flight: _InFlight, key: str) -> None:
-        self._in_flight, self._key = in_flight, key
+    def __init__(self, slots: list[None]) -> None:
+        self._slots = slots
         self._done = False
         self._lock = threading.Lock()
 
@@ -119,33 +124,78 @@ class _Release:
             if self._done:
                 return
             self._done = True
-        self._in_flight.release(self._key)
+        self._slots.append(None)
+
+
+class _Bucket:
+    """A token bucket: ``rate`` tokens a second, at most ``burst`` kept.
+
+    The tokens are the items of a list, so that taking one is a ``list.pop()``, atomic
+    without a lock of ours (as in :class:`_InFlight`). The tokens earned since the last
+    refill are added under a lock, which an RPC takes only when at least one token is
+    due, and never waits for: if another thread is refilling, that one adds them. The
+    count can only err towards fewer tokens (a refill that reads the length while others
+    take), never more.
+    """
+
+    __slots__ = ("_clock", "_interval", "_last", "_lock", "_tokens", "burst", "rate")
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float]) -> None:
+        self.rate, self.burst, self._clock = rate, burst, clock
+        self._interval = 1.0 / rate
+        self._tokens: list[None] = [None] * burst
+        self._last = clock()  # the time up to which tokens have been added
+        self._lock = threading.Lock()
+
+    def take(self) -> float:
+        """Take a token; return 0.0, or the seconds until one is due if there is none."""
+        now = self._clock()
+        if now - self._last >= self._interval:
+            self._refill(now)
+        try:
+            self._tokens.pop()
+        except IndexError:
+            return max(self._last + self._interval - now, 0.001)
+        return 0.0
+
+    def _refill(self, now: float) -> None:
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            last = self._last
+            earned = int((now - last) * self.rate + 1e-9)
+            if earned < 1:
+                return
+            room = self.burst - len(self._tokens)
+            if earned >= room:  # full: nothing is earned while it stays full
+                self._tokens.extend([None] * room)
+                self._last = now
+            else:
+                self._tokens.extend([None] * earned)
+                self._last = last + earned / self.rate
+        finally:
+            self._lock.release()
 
 
 class _Buckets:
-    """A token bucket per key: ``rate`` tokens a second, at most ``burst`` kept."""
+    """A bucket per key ("" for the whole server), made on first use."""
 
     __slots__ = ("_buckets", "_clock", "_lock", "burst", "rate")
 
     def __init__(self, rate: float, burst: int, clock: Callable[[], float]) -> None:
         self.rate, self.burst, self._clock = rate, burst, clock
-        self._buckets: dict[str, list[float]] = {}  # key -> [tokens, time of the last refill]
+        self._buckets: dict[str, _Bucket] = {}
         self._lock = threading.Lock()
 
+    def bucket(self, key: str) -> _Bucket:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            with self._lock:
+                bucket = self._buckets.setdefault(key, _Bucket(self.rate, self.burst, self._clock))
+        return bucket
+
     def take(self, key: str) -> float:
-        """Take a token; return 0.0, or the seconds until one is due if there is none."""
-        with self._lock:
-            now = self._clock()
-            bucket = self._buckets.get(key)
-            if bucket is None:
-                bucket = self._buckets[key] = [float(self.burst), now]
-            tokens = min(float(self.burst), bucket[0] + (now - bucket[1]) * self.rate)
-            bucket[1] = now
-            if tokens >= 1.0:
-                bucket[0] = tokens - 1.0
-                return 0.0
-            bucket[0] = tokens
-            return (1.0 - tokens) / self.rate
+        return self.bucket(key).take()
 
 
 def _busy_details(in_flight: _InFlight, key: str) -> str:
@@ -173,6 +223,7 @@ class _ConcurrencyConfig:
         self.max_in_flight = _check_count("max_in_flight", max_in_flight)
         self.per_method = _check_per_method(per_method)
         self._in_flight = _InFlight(self.max_in_flight)
+        self._all = self._in_flight.slots("")
 
     def in_flight(self, method_name: str | None = None) -> int:
         """Return how many RPCs are in flight now.
@@ -186,8 +237,8 @@ class _ConcurrencyConfig:
         """
         return self._in_flight.count(method_name if self.per_method else None)
 
-    def _key(self, method_name: str) -> str:
-        return method_name if self.per_method else ""
+    def _slots(self, method_name: str) -> list[None]:
+        return self._in_flight.slots(method_name) if self.per_method else self._all
 
 
 class ConcurrencyLimitInterceptor(_ConcurrencyConfig, ServerInterceptor):
@@ -219,24 +270,23 @@ class ConcurrencyLimitInterceptor(_ConcurrencyConfig, ServerInterceptor):
     def __init__(self, max_in_flight: int, *, per_method: bool = False) -> None:
         self._grpc_interceptor_configure(max_in_flight, per_method)
 
-    def _admit(self, context: grpc.ServicerContext, method_name: str) -> str:
-        key = self._key(method_name)
-        if not self._in_flight.acquire(key):
-            self._refuse(context, key)
-        return key
-
-    def _refuse(self, context: grpc.ServicerContext, key: str) -> NoReturn:
+    def _refuse(self, context: grpc.ServicerContext, method_name: str) -> NoReturn:
+        key = method_name if self.per_method else ""
         context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, _busy_details(self._in_flight, key))
 
     def on_unary_unary(
         self, method: UnaryUnaryContinuation[Any, Any], request: Any, context: grpc.ServicerContext, method_name: str, /
     ) -> Any:
         """Run the RPC if a slot is free; refuse it otherwise."""
-        key = self._admit(context, method_name)
+        slots = self._all if not self.per_method else self._in_flight.slots(method_name)
+        try:
+            slots.pop()
+        except IndexError:
+            self._refuse(context, method_name)
         try:
             return method(request, context)
         finally:
-            self._in_flight.release(key)
+            slots.append(None)
 
     def on_stream_unary(
         self,
@@ -247,11 +297,15 @@ class ConcurrencyLimitInterceptor(_ConcurrencyConfig, ServerInterceptor):
         /,
     ) -> Any:
         """Run the RPC if a slot is free; refuse it otherwise."""
-        key = self._admit(context, method_name)
+        slots = self._slots(method_name)
+        try:
+            slots.pop()
+        except IndexError:
+            self._refuse(context, method_name)
         try:
             return method(request_iterator, context)
         finally:
-            self._in_flight.release(key)
+            slots.append(None)
 
     def on_unary_stream(
         self,
@@ -262,8 +316,7 @@ class ConcurrencyLimitInterceptor(_ConcurrencyConfig, ServerInterceptor):
         /,
     ) -> Iterator[Any]:
         """Run the RPC if a slot is free; refuse it otherwise."""
-        release = _Release(self._in_flight, self._admit(context, method_name))
-        return self._stream(lambda: method(request, context), context, release)
+        return self._stream(lambda: method(request, context), context, method_name)
 
     def on_stream_stream(
         self,
@@ -274,11 +327,17 @@ class ConcurrencyLimitInterceptor(_ConcurrencyConfig, ServerInterceptor):
         /,
     ) -> Iterator[Any]:
         """Run the RPC if a slot is free; refuse it otherwise."""
-        release = _Release(self._in_flight, self._admit(context, method_name))
-        return self._stream(lambda: method(request_iterator, context), context, release)
+        return self._stream(lambda: method(request_iterator, context), context, method_name)
 
-    @staticmethod
-    def _stream(start: Callable[[], Iterator[Any]], context: grpc.ServicerContext, release: _Release) -> Iterator[Any]:
+    def _stream(
+        self, start: Callable[[], Iterator[Any]], context: grpc.ServicerContext, method_name: str
+    ) -> Iterator[Any]:
+        slots = self._slots(method_name)
+        try:
+            slots.pop()
+        except IndexError:
+            self._refuse(context, method_name)
+        release = _Release(slots)
         # The generator's finally releases on every end it sees; the callback covers a
         # client that leaves before grpc ever asks the generator for a message.
         context.add_callback(release)
@@ -321,11 +380,14 @@ class AsyncConcurrencyLimitInterceptor(_ConcurrencyConfig, AsyncServerIntercepto
     def __init__(self, max_in_flight: int, *, per_method: bool = False) -> None:
         self._grpc_interceptor_configure(max_in_flight, per_method)
 
-    async def _admit(self, context: grpc.aio.ServicerContext[Any, Any], method_name: str) -> str:
-        key = self._key(method_name)
-        if not self._in_flight.acquire(key):
+    async def _admit(self, context: grpc.aio.ServicerContext[Any, Any], method_name: str) -> list[None]:
+        slots = self._all if not self.per_method else self._in_flight.slots(method_name)
+        try:
+            slots.pop()
+        except IndexError:
+            key = method_name if self.per_method else ""
             await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, _busy_details(self._in_flight, key))
-        return key
+        return slots
 
     async def on_unary_unary(
         self,
@@ -336,11 +398,15 @@ class AsyncConcurrencyLimitInterceptor(_ConcurrencyConfig, AsyncServerIntercepto
         /,
     ) -> Any:
         """Run the RPC if a slot is free; refuse it otherwise."""
-        key = await self._admit(context, method_name)
+        slots = self._all if not self.per_method else self._in_flight.slots(method_name)
+        try:
+            slots.pop()
+        except IndexError:
+            await self._admit(context, method_name)  # refuses
         try:
             return await method(request, context)
         finally:
-            self._in_flight.release(key)
+            slots.append(None)
 
     async def on_stream_unary(
         self,
@@ -351,11 +417,11 @@ class AsyncConcurrencyLimitInterceptor(_ConcurrencyConfig, AsyncServerIntercepto
         /,
     ) -> Any:
         """Run the RPC if a slot is free; refuse it otherwise."""
-        key = await self._admit(context, method_name)
+        slots = await self._admit(context, method_name)
         try:
             return await method(request_iterator, context)
         finally:
-            self._in_flight.release(key)
+            slots.append(None)
 
     async def on_unary_stream(
         self,
@@ -366,12 +432,12 @@ class AsyncConcurrencyLimitInterceptor(_ConcurrencyConfig, AsyncServerIntercepto
         /,
     ) -> AsyncIterator[Any]:
         """Run the RPC if a slot is free; refuse it otherwise."""
-        key = await self._admit(context, method_name)
+        slots = await self._admit(context, method_name)
         try:
             async for response in method(request, context):
                 yield response
         finally:
-            self._in_flight.release(key)
+            slots.append(None)
 
     async def on_stream_stream(
         self,
@@ -382,12 +448,12 @@ class AsyncConcurrencyLimitInterceptor(_ConcurrencyConfig, AsyncServerIntercepto
         /,
     ) -> AsyncIterator[Any]:
         """Run the RPC if a slot is free; refuse it otherwise."""
-        key = await self._admit(context, method_name)
+        slots = await self._admit(context, method_name)
         try:
             async for response in method(request_iterator, context):
                 yield response
         finally:
-            self._in_flight.release(key)
+            slots.append(None)
 
 
 class _RateConfig:
@@ -395,15 +461,19 @@ class _RateConfig:
         self, rate: float, burst: int | None, per_method: bool, clock: Callable[[], float]
     ) -> None:
         rate = _check_rate(rate)
-        burst = max(1, math.ceil(rate)) if burst is None else _check_count("burst", burst)
+        burst = min(MAX_COUNT, max(1, math.ceil(rate))) if burst is None else _check_count("burst", burst)
         if not callable(clock):
             raise TypeError(f"clock must be a function returning seconds, like time.monotonic; got {clock!r}")
         self.rate, self.burst = rate, burst
         self.per_method = _check_per_method(per_method)
         self._buckets = _Buckets(rate, burst, clock)
+        self._all = self._buckets.bucket("")
 
-    def _key(self, method_name: str) -> str:
-        return method_name if self.per_method else ""
+    def _bucket(self, method_name: str) -> _Bucket:
+        return self._buckets.bucket(method_name) if self.per_method else self._all
+
+    def _refusal(self, method_name: str, wait: float) -> str:
+        return _rate_details(self._buckets, method_name if self.per_method else "", wait)
 
 
 class RateLimitInterceptor(_RateConfig, ServerInterceptor):
@@ -452,11 +522,10 @@ class RateLimitInterceptor(_RateConfig, ServerInterceptor):
         self, method: Any, request_or_iterator: Any, context: grpc.ServicerContext, method_name: str, /
     ) -> Any:
         """Run the RPC if a token is left; refuse it otherwise."""
-        key = self._key(method_name)
-        wait = self._buckets.take(key)
+        wait = (self._all if not self.per_method else self._buckets.bucket(method_name)).take()
         if wait:
             context.set_trailing_metadata(_pushback(wait))
-            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, _rate_details(self._buckets, key, wait))
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, self._refusal(method_name, wait))
         return method(request_or_iterator, context)
 
 
@@ -491,11 +560,10 @@ class AsyncRateLimitInterceptor(_RateConfig, AsyncServerInterceptor):
         self._grpc_interceptor_configure(rate, burst, per_method, clock)
 
     async def _admit(self, context: grpc.aio.ServicerContext[Any, Any], method_name: str) -> None:
-        key = self._key(method_name)
-        wait = self._buckets.take(key)
+        wait = self._bucket(method_name).take()
         if wait:
             context.set_trailing_metadata(_pushback(wait))
-            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, _rate_details(self._buckets, key, wait))
+            await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, self._refusal(method_name, wait))
 
     async def on_unary_unary(
         self,
@@ -506,7 +574,8 @@ class AsyncRateLimitInterceptor(_RateConfig, AsyncServerInterceptor):
         /,
     ) -> Any:
         """Run the RPC if a token is left; refuse it otherwise."""
-        await self._admit(context, method_name)
+        if (self._all if not self.per_method else self._buckets.bucket(method_name)).take():
+            await self._admit(context, method_name)  # refuses, unless a token came meanwhile
         return await method(request, context)
 
     async def on_stream_unary(
