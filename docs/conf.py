@@ -85,7 +85,7 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(Any|Callable|Iterator|Iterable|AsyncIterator|AsyncIterable|Awaitable|Coroutine|Mapping|Sequence)"),
     (r"py:.*", r"(Literal|TypeAlias|Protocol|Generic|TracebackType|StatusCode|Message)"),
     # The testing kit's generated code: the stub and servicer classes protoc writes.
-    (r"py:.*", r"(grpc_interceptor\.testing\.dummy_pb2_grpc\.)?DummyService(Stub|AsyncStub|Servicer)"),
+    (r"py:.*", r"(grpc_interceptor\.testing\.protos\.dummy_pb2_grpc\.)?DummyService(Stub|AsyncStub|Servicer)"),
     # Private type variables of the Protocols and the testing kit.
     (r"py:.*", r"(grpc_interceptor\.[\w.]*\.)?_\w+"),
 ]
@@ -260,7 +260,7 @@ def _resolve_by_identity(
     """Resolve a reference to a name of ours documented under another import path.
 
     Docstrings refer to names as their own module sees them
-    (``grpc_interceptor.testing.dummy_pb2.DummyRequest``, ``:func:`select``` in
+    (``grpc_interceptor.testing.protos.dummy_pb2.DummyRequest``, ``:func:`select``` in
     ``grpc_interceptor.selection``), while the reference documents each object once,
     where users import it from (``grpc_interceptor.testing.DummyRequest``,
     ``grpc_interceptor.select``). A reference whose target is the very object of a

@@ -38,7 +38,7 @@ from grpc_interceptor.protocols import (
     UnaryUnaryContinuation,
 )
 from grpc_interceptor.testing import DummyRequest, DummyResponse, SpecialCase, dummy_client, raises
-from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceStub
+from grpc_interceptor.testing.protos.dummy_pb2_grpc import DummyServiceStub
 
 LOG = logging.getLogger("rpc")
 

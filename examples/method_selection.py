@@ -47,10 +47,10 @@ from grpc_interceptor.protocols import (
     UnaryUnaryContinuation,
 )
 from grpc_interceptor.testing import DummyRequest, DummyResponse, DummyService, serve
-from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceStub, add_DummyServiceServicer_to_server
+from grpc_interceptor.testing.protos.dummy_pb2_grpc import DummyServiceStub, add_DummyServiceServicer_to_server
 
 HEALTH_CHECK = "/grpc.health.v1.Health/Check"
-EXECUTE = "/grpc_interceptor.testing.DummyService/Execute"
+EXECUTE = "/DummyService/Execute"
 
 
 class RequireToken(ServerInterceptor):
@@ -178,7 +178,7 @@ def main() -> int:
         codes == expected_codes
         # The guard refused the first Execute before Audit (next in the chain) saw it.
         and audit.seen == [(EXECUTE, "b")]
-        and counter.calls == Counter({EXECUTE: 2, "/grpc_interceptor.testing.DummyService/ExecuteServerStream": 1})
+        and counter.calls == Counter({EXECUTE: 2, "/DummyService/ExecuteServerStream": 1})
     )
     print("Each interceptor ran exactly where its selector says." if ok else "MISMATCH")
     return 0 if ok else 1

@@ -31,7 +31,7 @@ from google.protobuf.wrappers_pb2 import StringValue
 from grpc_interceptor import ServerInterceptor
 from grpc_interceptor.protocols import ServerContinuation, UnaryStreamContinuation, UnaryUnaryContinuation
 from grpc_interceptor.testing import DummyRequest, DummyResponse, DummyService, serve
-from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceStub, add_DummyServiceServicer_to_server
+from grpc_interceptor.testing.protos.dummy_pb2_grpc import DummyServiceStub, add_DummyServiceServicer_to_server
 
 
 class DummyAudit(ServerInterceptor[DummyRequest, DummyResponse]):

@@ -23,7 +23,7 @@ from grpc_interceptor.exceptions import NotFound
 from grpc_interceptor.testing import DummyRequest, SpecialCase, raises
 
 if TYPE_CHECKING:  # the async stub exists only in the generated type stubs
-    from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceAsyncStub, DummyServiceStub
+    from grpc_interceptor.testing.protos.dummy_pb2_grpc import DummyServiceAsyncStub, DummyServiceStub
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from grpc_interceptor.protocols import (
     UnaryUnaryContinuation,
 )
 from grpc_interceptor.testing import DummyRequest, DummyResponse, SpecialCase, dummy_client
-from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceStub
+from grpc_interceptor.testing.protos.dummy_pb2_grpc import DummyServiceStub
 
 #: A check returns what is wrong with a request, or None if nothing is.
 Check = Callable[[DummyRequest], str | None]

@@ -29,10 +29,10 @@ INPUTS = {
 
 #: The method name a server interceptor receives for each kind.
 METHOD = {
-    "unary_unary": "/grpc_interceptor.testing.DummyService/Execute",
-    "unary_stream": "/grpc_interceptor.testing.DummyService/ExecuteServerStream",
-    "stream_unary": "/grpc_interceptor.testing.DummyService/ExecuteClientStream",
-    "stream_stream": "/grpc_interceptor.testing.DummyService/ExecuteClientServerStream",
+    "unary_unary": "/DummyService/Execute",
+    "unary_stream": "/DummyService/ExecuteServerStream",
+    "stream_unary": "/DummyService/ExecuteClientStream",
+    "stream_stream": "/DummyService/ExecuteClientServerStream",
 }
 
 #: How long a test waits for one RPC at most.

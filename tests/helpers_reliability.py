@@ -23,7 +23,7 @@ import grpc.aio
 from grpc_interceptor import AsyncServerInterceptor, ServerInterceptor
 from grpc_interceptor.exceptions import NotFound
 from grpc_interceptor.testing import DummyRequest, DummyResponse
-from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceServicer, add_DummyServiceServicer_to_server
+from grpc_interceptor.testing.protos.dummy_pb2_grpc import DummyServiceServicer, add_DummyServiceServicer_to_server
 
 KINDS = ("unary_unary", "unary_stream", "stream_unary", "stream_stream")
 MODES = ("ok", "mapped", "unknown", "abort")

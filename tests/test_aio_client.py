@@ -42,7 +42,7 @@ from grpc_interceptor.testing import DummyRequest, DummyResponse, dummy_client
 
 if TYPE_CHECKING:
     # Only the generated stubs know the async stub type.
-    from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceAsyncStub
+    from grpc_interceptor.testing.protos.dummy_pb2_grpc import DummyServiceAsyncStub
 
 KINDS = ("unary_unary", "unary_stream", "stream_unary", "stream_stream")
 RPC_OF_KIND = {
@@ -51,7 +51,7 @@ RPC_OF_KIND = {
     "stream_unary": "ExecuteClientStream",
     "stream_stream": "ExecuteClientServerStream",
 }
-METHOD_OF_KIND = {kind: f"/grpc_interceptor.testing.DummyService/{rpc}" for kind, rpc in RPC_OF_KIND.items()}
+METHOD_OF_KIND = {kind: f"/DummyService/{rpc}" for kind, rpc in RPC_OF_KIND.items()}
 KIND_OF_METHOD = {method: kind for kind, method in METHOD_OF_KIND.items()}
 all_kinds = pytest.mark.parametrize("kind", KINDS)
 

@@ -20,14 +20,14 @@ from conftest import TIMEOUT, Outcome, call
 from grpc_interceptor import AsyncExceptionToStatusInterceptor, ExceptionToStatusInterceptor
 from grpc_interceptor.exceptions import GrpcException, NotFound
 from grpc_interceptor.testing import DummyRequest, DummyResponse, dummy_client, raises, serve
-from grpc_interceptor.testing.dummy_pb2_grpc import (
+from grpc_interceptor.testing.protos.dummy_pb2_grpc import (
     DummyServiceServicer,
     DummyServiceStub,
     add_DummyServiceServicer_to_server,
 )
 
 SERVERS = ("sync", "aio_yield", "aio_read_write")
-SERVICE = "/grpc_interceptor.testing.DummyService/"
+SERVICE = "/DummyService/"
 METHODS = {
     "unary_unary": "Execute",
     "unary_stream": "ExecuteServerStream",

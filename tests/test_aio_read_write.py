@@ -23,7 +23,7 @@ from conftest import TIMEOUT, Outcome, call, echo
 from grpc_interceptor import AsyncExceptionToStatusInterceptor, AsyncServerInterceptor
 from grpc_interceptor.exceptions import NotFound
 from grpc_interceptor.testing import DummyRequest, DummyResponse, dummy_client, raises, serve
-from grpc_interceptor.testing.dummy_pb2_grpc import (
+from grpc_interceptor.testing.protos.dummy_pb2_grpc import (
     DummyServiceServicer,
     DummyServiceStub,
     add_DummyServiceServicer_to_server,

@@ -32,7 +32,7 @@ from grpc_interceptor.exceptions import NotFound
 from grpc_interceptor.testing import DummyRequest, DummyResponse, dummy_channel, dummy_client
 
 STYLES = ("yield", "read_write")
-SERVICE = "/grpc_interceptor.testing.DummyService/"
+SERVICE = "/DummyService/"
 METHOD_OF_KIND = {
     "unary_unary": "Execute",
     "unary_stream": "ExecuteServerStream",

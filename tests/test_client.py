@@ -30,7 +30,7 @@ from grpc_interceptor.protocols import (
     ClientUnaryUnaryContinuation,
 )
 from grpc_interceptor.testing import DummyRequest, DummyResponse, dummy_channel, dummy_client
-from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceStub
+from grpc_interceptor.testing.protos.dummy_pb2_grpc import DummyServiceStub
 
 KINDS = ("unary_unary", "unary_stream", "stream_unary", "stream_stream")
 RPC_OF_KIND = {
@@ -39,7 +39,7 @@ RPC_OF_KIND = {
     "stream_unary": "ExecuteClientStream",
     "stream_stream": "ExecuteClientServerStream",
 }
-KIND_OF_METHOD = {f"/grpc_interceptor.testing.DummyService/{rpc}": kind for kind, rpc in RPC_OF_KIND.items()}
+KIND_OF_METHOD = {f"/DummyService/{rpc}": kind for kind, rpc in RPC_OF_KIND.items()}
 all_kinds = pytest.mark.parametrize("kind", KINDS)
 
 

@@ -19,7 +19,7 @@ import pytest
 from grpc_interceptor import ServerInterceptor
 from grpc_interceptor.exceptions import NotFound
 from grpc_interceptor.testing import DummyRequest, DummyService, dummy_client, raises, serve
-from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceStub, add_DummyServiceServicer_to_server
+from grpc_interceptor.testing.protos.dummy_pb2_grpc import DummyServiceStub, add_DummyServiceServicer_to_server
 
 COMPAT_DIR = Path(__file__).resolve().parent / "compat"
 

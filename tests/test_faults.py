@@ -34,7 +34,7 @@ from grpc_interceptor import (
 )
 from grpc_interceptor.exceptions import NotFound
 from grpc_interceptor.testing import DummyRequest, DummyResponse, serve
-from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceServicer, DummyServiceStub
+from grpc_interceptor.testing.protos.dummy_pb2_grpc import DummyServiceServicer, DummyServiceStub
 
 #: The longest any test waits for an event; never reached when things work.
 TIMEOUT = 10.0

@@ -28,7 +28,7 @@ from grpc_interceptor import server as server_module
 from grpc_interceptor.exceptions import NotFound
 from grpc_interceptor.testing import dummy_client
 from grpc_interceptor.testing.dummy_client import dummy_channel
-from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceStub
+from grpc_interceptor.testing.protos.dummy_pb2_grpc import DummyServiceStub
 
 RPCS = 60  # per kind, through a real server
 DIRECT_RPCS = 500
@@ -162,7 +162,7 @@ def test_unimplemented_method_is_never_cached(builds: list[str]) -> None:
     ours = PassThrough()
     with dummy_channel(special_cases={}, interceptors=[ours]) as channel:
         client = DummyServiceStub(channel)
-        missing = channel.unary_unary("/grpc_interceptor.testing.DummyService/Missing")
+        missing = channel.unary_unary("/DummyService/Missing")
         for _ in range(5):
             with pytest.raises(grpc.RpcError) as raised:
                 missing(b"", timeout=10)
@@ -171,7 +171,7 @@ def test_unimplemented_method_is_never_cached(builds: list[str]) -> None:
     assert builds == ["False/False"]
     cache = ours._grpc_interceptor_handlers
     assert cache is not None
-    assert list(cache) == ["/grpc_interceptor.testing.DummyService/Execute"]
+    assert list(cache) == ["/DummyService/Execute"]
 
 
 # --------------------------------------------------------------------------------------

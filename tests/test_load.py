@@ -55,7 +55,7 @@ from helpers_reliability import (
 )
 
 from grpc_interceptor import AsyncExceptionToStatusInterceptor, ExceptionToStatusInterceptor
-from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceStub
+from grpc_interceptor.testing.protos.dummy_pb2_grpc import DummyServiceStub
 
 pytestmark = pytest.mark.slow  # thousands of RPCs per test
 

@@ -75,5 +75,5 @@ def test_names_a_real_server_hands_to_interceptors(kind: str) -> None:
     with dummy_client(interceptors=[Parse()]) as client:
         call(client, kind, *INPUTS[kind])
     service, method = METHOD[kind].rsplit("/", 1)
-    assert parsed == [MethodName("grpc_interceptor.testing", "DummyService", method)]
+    assert parsed == [MethodName("", "DummyService", method)]
     assert parsed[0].fully_qualified_service == service.lstrip("/")

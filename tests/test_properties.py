@@ -32,7 +32,7 @@ from grpc_interceptor import exceptions as grpc_exceptions
 from grpc_interceptor.client import aio_channel_interceptors
 from grpc_interceptor.exceptions import GrpcException, exception_class_for
 from grpc_interceptor.testing import DummyRequest, DummyResponse, serve
-from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceServicer, DummyServiceStub
+from grpc_interceptor.testing.protos.dummy_pb2_grpc import DummyServiceServicer, DummyServiceStub
 
 TIMEOUT = 10.0
 

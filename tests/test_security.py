@@ -28,7 +28,7 @@ from grpc_interceptor import (
 )
 from grpc_interceptor.exceptions import Unauthenticated
 from grpc_interceptor.testing import DummyRequest, DummyResponse, serve
-from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceServicer, DummyServiceStub
+from grpc_interceptor.testing.protos.dummy_pb2_grpc import DummyServiceServicer, DummyServiceStub
 
 TIMEOUT = 10.0
 TOKEN = ("authorization", "Bearer let-me-in")

@@ -45,7 +45,7 @@ from grpc_interceptor import (
 )
 from grpc_interceptor.testing import DummyRequest, DummyResponse, dummy_client, serve
 
-DUMMY = "grpc_interceptor.testing.DummyService"
+DUMMY = "DummyService"
 ALL_DUMMY = frozenset(METHOD.values())
 ALL_OTHER = frozenset(OTHER_METHOD.values())
 RAW = frozenset({RAW_PLAIN, RAW_BYTES})
@@ -217,7 +217,8 @@ SELECTORS: list[tuple[str, Any, frozenset[str]]] = [
         methods(METHOD["unary_unary"], OTHER_METHOD["stream_stream"]),
         frozenset({METHOD["unary_unary"], OTHER_METHOD["stream_stream"]}),
     ),
-    ("service with package", services(DUMMY), ALL_DUMMY),
+    ("service with package", services("other.Other"), ALL_OTHER),
+    ("service in no package", services(DUMMY), ALL_DUMMY),
     ("service without package", services("Other"), ALL_OTHER),
     ("two services", services("DummyService", "raw.Raw"), ALL_DUMMY | RAW),
     ("predicate", where(lambda m: m.method.startswith("Execute")), ALL_DUMMY),

@@ -14,7 +14,7 @@ import grpc_interceptor.testing
 from grpc_interceptor import AsyncClientInterceptor, AsyncServerInterceptor, ClientInterceptor, ServerInterceptor
 from grpc_interceptor.exceptions import NotFound
 from grpc_interceptor.testing import DummyRequest, DummyResponse, dummy_channel, dummy_client, raises, serve
-from grpc_interceptor.testing.dummy_pb2_grpc import (
+from grpc_interceptor.testing.protos.dummy_pb2_grpc import (
     DummyServiceServicer,
     DummyServiceStub,
     add_DummyServiceServicer_to_server,
@@ -209,3 +209,73 @@ def test_dummy_client_is_unusable_after_the_block() -> None:
         assert call(client, "unary_unary", "in") == Outcome(["in"])
     with pytest.raises(ValueError, match="closed"):
         client.Execute(DummyRequest(input="out"), timeout=TIMEOUT)
+
+
+# --- 0.15.4's testing kit, as 0.15.4 code uses it --------------------------------------
+
+
+class MethodCounter(ServerInterceptor):
+    def __init__(self):
+        self.num_calls = {}
+
+    def intercept(self, method, request_or_iterator, context, method_name):
+        self.num_calls[method_name] = self.num_calls.get(method_name, 0) + 1
+        return method(request_or_iterator, context)
+
+
+class AsyncMethodCounter(AsyncServerInterceptor):
+    def __init__(self):
+        self.num_calls = {}
+
+    async def intercept(self, method, request_or_iterator, context, method_name):
+        self.num_calls[method_name] = self.num_calls.get(method_name, 0) + 1
+        response_or_iterator = method(request_or_iterator, context)
+        if hasattr(response_or_iterator, "__aiter__"):
+            return response_or_iterator
+        return await response_or_iterator
+
+
+@pytest.mark.parametrize("aio", [False, True])
+def test_method_names_have_no_package_as_in_0_15_4(aio):
+    intr = AsyncMethodCounter() if aio else MethodCounter()
+    with dummy_client(special_cases={}, interceptors=[intr], aio_server=aio) as client:
+        client.Execute(DummyRequest(input="foo"))
+        client.Execute(DummyRequest(input="foo"))
+        client.ExecuteClientStream(iter([DummyRequest(input="a"), DummyRequest(input="b")]))
+        list(client.ExecuteServerStream(DummyRequest(input="ab")))
+        list(client.ExecuteClientServerStream(iter([DummyRequest(input="a")])))
+    assert intr.num_calls == {
+        "/DummyService/Execute": 2,
+        "/DummyService/ExecuteClientStream": 1,
+        "/DummyService/ExecuteServerStream": 1,
+        "/DummyService/ExecuteClientServerStream": 1,
+    }
+
+
+def test_generated_code_is_at_0_15_4_module_path_and_only_there():
+    from grpc_interceptor.testing.protos import dummy_pb2, dummy_pb2_grpc
+
+    assert dummy_pb2.DummyRequest is DummyRequest
+    assert dummy_pb2.DummyResponse is DummyResponse
+    assert dummy_pb2.DESCRIPTOR.package == ""
+    assert dummy_pb2.DummyRequest.DESCRIPTOR.full_name == "DummyRequest"
+    assert dummy_pb2_grpc.DummyServiceStub is DummyServiceStub
+    assert dummy_pb2_grpc.add_DummyServiceServicer_to_server is add_DummyServiceServicer_to_server
+    # One copy of the generated code: the path of the unreleased 0.16.0 development line
+    # is gone, so no second module registers the same messages.
+    for old in ("grpc_interceptor.testing.dummy_pb2", "grpc_interceptor.testing.dummy_pb2_grpc"):
+        with pytest.raises(ModuleNotFoundError):
+            importlib.import_module(old)
+
+
+def test_generated_code_ships_its_stubs():
+    from pathlib import Path
+
+    from grpc_interceptor.testing import protos
+
+    folder = Path(protos.__file__).parent
+    for name in ("dummy_pb2.pyi", "dummy_pb2_grpc.pyi"):
+        stub = (folder / name).read_text()
+        assert "mypy-protobuf" in stub
+    assert "class DummyRequest(" in (folder / "dummy_pb2.pyi").read_text()
+    assert "class DummyServiceStub" in (folder / "dummy_pb2_grpc.pyi").read_text()

@@ -35,7 +35,7 @@ from grpc_interceptor import (
     aio_channel_interceptors,
 )
 from grpc_interceptor.testing import DummyRequest, DummyResponse, DummyService, dummy_channel, dummy_client, serve
-from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceStub, add_DummyServiceServicer_to_server
+from grpc_interceptor.testing.protos.dummy_pb2_grpc import DummyServiceStub, add_DummyServiceServicer_to_server
 
 
 class AsyncCatchAll(AsyncServerInterceptor):

@@ -18,7 +18,7 @@ from conftest import TIMEOUT, Outcome, call
 from google.protobuf.wrappers_pb2 import StringValue
 
 from grpc_interceptor.testing import AsyncDummyService, DummyRequest, DummyService
-from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceStub, add_DummyServiceServicer_to_server
+from grpc_interceptor.testing.protos.dummy_pb2_grpc import DummyServiceStub, add_DummyServiceServicer_to_server
 
 OTHER = "other.Other"
 #: The method of ``other.Other`` for each kind.

@@ -1,55 +1,74 @@
 """Regenerate the testing kit's code from dummy.proto: ``python tools/regenerate_proto.py``.
 
-Needs the ``dev`` extra, which pins grpcio-tools to the version the generated code was
-made with: its output requires that grpcio (and the protobuf it names) or newer, and
-pyproject.toml declares exactly those minimums.
+The generated code decides the oldest grpcio and protobuf the testing kit runs on: code
+from grpcio-tools 1.63 or newer refuses a grpcio older than the tools, and protoc 26 or
+newer writes a protobuf version check. So the code is made with grpcio-tools
+``GRPC_TOOLS`` (protoc 25), whose output needs neither. That grpcio-tools needs protobuf
+older than 5, which the ``dev`` group cannot have beside its other tools, so this script
+installs it into a virtual environment of its own (made once, in the system's temporary
+folder) and runs protoc from there. The stubs come from mypy-protobuf's plugins, which
+the ``dev`` group installs next to the Python that runs this script.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
-from importlib.util import find_spec
+import tempfile
+import venv
 from pathlib import Path
 
-EXPECTED_TOOLS = "1.76.0"
-PACKAGE = Path(__file__).resolve().parent.parent / "src" / "grpc_interceptor" / "testing"
+#: The grpcio-tools the generated code is made with (its protoc is 25.x).
+GRPC_TOOLS = "1.62.3"
+SRC = Path(__file__).resolve().parent.parent / "src"
+PROTOS = SRC / "grpc_interceptor" / "testing" / "protos"
 
 
-def _grpc_tools_origin() -> str | None:
-    spec = find_spec("grpc_tools")
-    return None if spec is None else spec.origin
+def _protoc_python() -> Path:
+    """Return the Python of a virtual environment that has exactly grpcio-tools ``GRPC_TOOLS``."""
+    home = Path(tempfile.gettempdir()) / f"grpc-interceptor-protoc-{GRPC_TOOLS}"
+    python = home / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+    check = [str(python), "-c", f"import importlib.metadata as m; assert m.version('grpcio-tools') == {GRPC_TOOLS!r}"]
+    if python.exists() and subprocess.run(check, capture_output=True).returncode == 0:
+        return python
+    shutil.rmtree(home, ignore_errors=True)
+    print(f"installing grpcio-tools {GRPC_TOOLS} into {home}", file=sys.stderr)
+    venv.create(home, with_pip=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", f"grpcio-tools=={GRPC_TOOLS}"], check=True)
+    return python
+
+
+def _plugin(name: str) -> Path:
+    plugin = Path(sys.executable).with_name(name)
+    if not plugin.exists():
+        found = shutil.which(name)
+        if found is None:
+            raise SystemExit(f"{name} not found: install the dev group (pip install --group dev) and run again")
+        plugin = Path(found)
+    return plugin
 
 
 def main() -> int:
-    """Run protoc with the Python, gRPC and mypy-protobuf plugins over dummy.proto."""
-    from importlib.metadata import version
-
-    found = version("grpcio-tools")
-    if found != EXPECTED_TOOLS:
-        print(f"grpcio-tools {found} is installed; the generated code is made with {EXPECTED_TOOLS}", file=sys.stderr)
-        return 1
-    include = PACKAGE.parent.parent  # so that the import path is grpc_interceptor.testing.dummy_pb2
-    proto = PACKAGE / "dummy.proto"
-    plugin = Path(sys.executable).with_name("protoc-gen-mypy")
-    plugin_grpc = Path(sys.executable).with_name("protoc-gen-mypy_grpc")
+    """Run protoc with the Python, gRPC and mypy-protobuf plugins over protos/dummy.proto."""
+    python = _protoc_python()
+    proto = PROTOS / "dummy.proto"
     command = [
-        sys.executable,
+        str(python),
         "-m",
         "grpc_tools.protoc",
-        f"-I{include}",
-        f"-I{Path(str(_grpc_tools_origin())).parent / '_proto'}",
-        f"--plugin=protoc-gen-mypy={plugin}",
-        f"--plugin=protoc-gen-mypy_grpc={plugin_grpc}",
-        f"--python_out={include}",
-        f"--grpc_python_out={include}",
-        f"--mypy_out={include}",
-        f"--mypy_grpc_out={include}",
-        str(proto.relative_to(include)),
+        f"-I{SRC}",  # so that the generated imports name grpc_interceptor.testing.protos
+        f"--plugin=protoc-gen-mypy={_plugin('protoc-gen-mypy')}",
+        f"--plugin=protoc-gen-mypy_grpc={_plugin('protoc-gen-mypy_grpc')}",
+        f"--python_out={SRC}",
+        f"--grpc_python_out={SRC}",
+        f"--mypy_out={SRC}",
+        f"--mypy_grpc_out={SRC}",
+        str(proto.relative_to(SRC)),
     ]
     subprocess.run(command, check=True)
-    for generated in PACKAGE.glob("dummy_pb2*"):
+    for generated in PROTOS.glob("dummy_pb2*"):
         text = re.sub(r"(?m)[ \t]+$", "", generated.read_text())
         # mypy-protobuf subclasses grpc.aio.ServicerContext without type arguments, which
         # leaves every servicer method's context partly unknown to type checkers.

@@ -43,7 +43,7 @@ import pytest
 
 if TYPE_CHECKING:
     from grpc_interceptor.testing import SpecialCase
-    from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceAsyncStub, DummyServiceStub
+    from grpc_interceptor.testing.protos.dummy_pb2_grpc import DummyServiceAsyncStub, DummyServiceStub
 
 __all__ = [
     "grpc_interceptor_aio_client",

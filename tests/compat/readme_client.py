@@ -7,7 +7,7 @@ import grpc
 
 from grpc_interceptor import ClientCallDetails, ClientInterceptor
 from grpc_interceptor.testing import DummyRequest
-from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceStub
+from grpc_interceptor.testing.protos.dummy_pb2_grpc import DummyServiceStub
 
 
 class MetadataClientInterceptor(ClientInterceptor):

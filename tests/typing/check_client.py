@@ -19,7 +19,7 @@ from grpc_interceptor.protocols import (
     ClientUnaryUnaryContinuation,
 )
 from grpc_interceptor.testing import DummyRequest, DummyResponse
-from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceStub
+from grpc_interceptor.testing.protos.dummy_pb2_grpc import DummyServiceStub
 
 Req = DummyRequest
 Resp = DummyResponse

@@ -19,11 +19,11 @@ from grpc_interceptor import (
 from grpc_interceptor.exceptions import NotFound
 from grpc_interceptor.testing import AsyncDummyService, DummyRequest, DummyResponse, dummy_client, raises, serve
 from grpc_interceptor.testing.dummy_client import dummy_channel
-from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceStub, add_DummyServiceServicer_to_server
+from grpc_interceptor.testing.protos.dummy_pb2_grpc import DummyServiceStub, add_DummyServiceServicer_to_server
 
 if TYPE_CHECKING:
     # Only in the stubs: grpc.aio stubs are the same class at run time.
-    from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceAsyncStub
+    from grpc_interceptor.testing.protos.dummy_pb2_grpc import DummyServiceAsyncStub
 
 
 class SyncAudit(ServerInterceptor[DummyRequest, DummyResponse], abstract=True):

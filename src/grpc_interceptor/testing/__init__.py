@@ -27,8 +27,8 @@ from grpc_interceptor.testing.dummy_client import dummy_channel as dummy_channel
 from grpc_interceptor.testing.dummy_client import dummy_client as dummy_client
 from grpc_interceptor.testing.dummy_client import raises as raises
 from grpc_interceptor.testing.dummy_client import serve as serve
-from grpc_interceptor.testing.dummy_pb2 import DummyRequest as DummyRequest
-from grpc_interceptor.testing.dummy_pb2 import DummyResponse as DummyResponse
+from grpc_interceptor.testing.protos.dummy_pb2 import DummyRequest as DummyRequest
+from grpc_interceptor.testing.protos.dummy_pb2 import DummyResponse as DummyResponse
 
 __all__ = [
     "AsyncDummyService",

@@ -24,8 +24,8 @@ import grpc.aio
 
 from grpc_interceptor.client import AsyncClientInterceptor, ClientInterceptor, aio_channel_interceptors
 from grpc_interceptor.server import AsyncServerInterceptor, ServerInterceptor
-from grpc_interceptor.testing.dummy_pb2 import DummyRequest, DummyResponse
-from grpc_interceptor.testing.dummy_pb2_grpc import (
+from grpc_interceptor.testing.protos.dummy_pb2 import DummyRequest, DummyResponse
+from grpc_interceptor.testing.protos.dummy_pb2_grpc import (
     DummyServiceServicer,
     DummyServiceStub,
     add_DummyServiceServicer_to_server,
@@ -34,7 +34,7 @@ from grpc_interceptor.testing.dummy_pb2_grpc import (
 if TYPE_CHECKING:
     from typing import TypeAlias
 
-    from grpc_interceptor.testing.dummy_pb2_grpc import DummyServiceAsyncStub
+    from grpc_interceptor.testing.protos.dummy_pb2_grpc import DummyServiceAsyncStub
 
 __all__ = [
     "AsyncDummyService",

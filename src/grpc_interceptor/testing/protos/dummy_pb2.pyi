@@ -3,6 +3,9 @@
 isort:skip_file
 The service the testing kit runs: an echo service with one RPC of each kind.
 
+No `package`, as in grpc-interceptor 0.15.4: the methods are `/DummyService/Execute`
+and so on, and tests that count calls by method name keep passing.
+
 Regenerate the Python code and its stubs with `python tools/regenerate_proto.py`.
 """
 

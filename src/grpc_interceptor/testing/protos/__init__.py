@@ -1,0 +1,1 @@
+"""The testing kit's protobuf definitions: ``dummy.proto`` and the code generated from it."""
