@@ -29,7 +29,7 @@ from grpc_interceptor.access_log import (
 from grpc_interceptor.exceptions import NotFound
 from grpc_interceptor.testing import DummyRequest, dummy_client, raises
 
-SERVICE = "grpc_interceptor.testing.DummyService"
+SERVICE = "DummyService"
 
 
 class Capture(logging.Handler):

@@ -238,7 +238,7 @@ class AccessLogClientInterceptor(_Settings, ObservingClientInterceptor):
         >>> log.setLevel(logging.INFO)
         >>> with dummy_client({}, client_interceptors=[AccessLogClientInterceptor(log)]) as client:
         ...     _ = client.Execute(DummyRequest(input="hi"))
-        client /grpc_interceptor.testing.DummyService/Execute OK
+        client /DummyService/Execute OK
     """
 
     _side = "client"
