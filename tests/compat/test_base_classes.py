@@ -373,3 +373,86 @@ def test_subclasses_that_skip_super_init_keep_working():
         assert execute(client) == "hi1"
     with dummy_client(special_cases={"who": who}, client_interceptors=[ClientNoSuperInit("z")]) as client:
         assert execute(client, "who") == "z"
+
+
+# --- The hook is picked once per method (kept on purpose: documented) ---------------------
+
+
+class Marking(ServerInterceptor):
+    def __init__(self):
+        self.ran = []
+
+    def intercept(self, method, request, context, method_name):
+        self.ran.append("original")
+        return method(request, context)
+
+
+class AsyncMarking(AsyncServerInterceptor):
+    def __init__(self):
+        self.ran = []
+
+    async def intercept(self, method, request, context, method_name):
+        self.ran.append("original")
+        return await method(request, context)
+
+
+@pytest.mark.parametrize("aio_server", [False, True])
+def test_patching_intercept_after_the_first_rpc_of_a_method_has_no_effect_on_it(aio_server):
+    interceptor = (AsyncMarking if aio_server else Marking)()
+
+    def patched(method, request, context, method_name):
+        interceptor.ran.append("patched")
+        return method(request, context)
+
+    async def async_patched(method, request, context, method_name):
+        interceptor.ran.append("patched")
+        return await method(request, context)
+
+    with dummy_client(special_cases={}, interceptors=[interceptor], aio_server=aio_server) as client:
+        execute(client)
+        interceptor.intercept = async_patched if aio_server else patched
+        execute(client)
+        # A method whose first RPC comes after the patch picks the hook then.
+        client.ExecuteClientStream(iter([DummyRequest(input="a")]))
+        execute(client)
+    assert interceptor.ran == ["original", "original", "patched", "original"]
+
+
+def test_patching_the_class_after_the_first_rpc_has_no_effect_either():
+    class Local(Marking):
+        pass
+
+    interceptor = Local()
+    with dummy_client(special_cases={}, interceptors=[interceptor]) as client:
+        execute(client)
+
+        def patched(self, method, request, context, method_name):
+            self.ran.append("patched")
+            return method(request, context)
+
+        Local.intercept = patched
+        execute(client)
+    assert interceptor.ran == ["original", "original"]
+
+
+def test_a_client_interceptor_picks_its_hooks_on_its_first_call():
+    class Counting(ClientInterceptor):
+        def __init__(self):
+            self.ran = []
+
+        def intercept(self, method, request_or_iterator, call_details):
+            self.ran.append("original")
+            return method(request_or_iterator, call_details)
+
+    interceptor = Counting()
+
+    def patched(method, request_or_iterator, call_details):
+        interceptor.ran.append("patched")
+        return method(request_or_iterator, call_details)
+
+    with dummy_client(special_cases={}, client_interceptors=[interceptor]) as client:
+        execute(client)
+        interceptor.intercept = patched
+        execute(client)
+        client.ExecuteClientStream(iter([DummyRequest(input="a")]))
+    assert interceptor.ran == ["original", "original", "original"]
