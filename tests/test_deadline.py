@@ -60,7 +60,7 @@ def test_a_timeout_the_caller_set_is_kept_shorter_or_longer(timeout: float) -> N
 
 
 def test_the_most_precise_entry_wins() -> None:
-    service = "grpc_interceptor.testing.DummyService"
+    service = "DummyService"
     deadline = DeadlineInterceptor(
         30, per_method={service: 60, f"/{service}/ExecuteServerStream": 90, "/other.Svc/Execute": 5}
     )
@@ -76,14 +76,14 @@ def test_the_most_precise_entry_wins() -> None:
 
 
 def test_only_listed_methods_without_a_default() -> None:
-    deadline = DeadlineInterceptor(per_method={"/grpc_interceptor.testing.DummyService/Execute": 10})
+    deadline = DeadlineInterceptor(per_method={"/DummyService/Execute": 10})
     with dummy_client(special_cases=SPECIAL, client_interceptors=[deadline]) as client:
         assert 5 < (seen(client, "unary_unary") or 0) <= 10 + SLACK
         assert seen(client, "unary_stream") is None
 
 
 async def test_aio_channel_for_every_kind() -> None:
-    deadline = AsyncDeadlineInterceptor(30, per_method={"/grpc_interceptor.testing.DummyService/Execute": 10})
+    deadline = AsyncDeadlineInterceptor(30, per_method={"/DummyService/Execute": 10})
     async with dummy_client(
         special_cases=SPECIAL, client_interceptors=[deadline], aio_server=True, aio_client=True
     ) as client:
