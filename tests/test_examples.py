@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+#: The single-file examples, and the demo of each example that is a folder of its own.
+EXAMPLES = sorted((ROOT / "examples").glob("*.py")) + sorted((ROOT / "examples").glob("*/*_demo.py"))
 
 #: Seconds an example may take; each needs about one.
 TIME_LIMIT = 60
@@ -111,6 +112,28 @@ def check_aio_server(out: str) -> None:
     assert "every request read and every response written went through the interceptor" in out
 
 
+def check_bookstore_demo(out: str) -> None:
+    logged = re.findall(r"^  server\| bookstore\.access: server /(\S+) ([A-Z_]+) (\d+\.\d+) ms$", out, re.MULTILINE)
+    assert [code for _, code, _ in logged] == [
+        "OK",  # the health check, without a token
+        "UNAUTHENTICATED",
+        "UNAVAILABLE",  # warming up: the client retries
+        "UNAVAILABLE",
+        "OK",
+        "OK",
+        "NOT_FOUND",
+        "INVALID_ARGUMENT",
+        "OK",
+        "RESOURCE_EXHAUSTED",  # the shelf is bounded
+    ]
+    assert logged[0][0] == "grpc.health.v1.Health/Check"
+    assert "  add_book while the server warms up: retried, then added" in out
+    assert re.search(r"^  get_book of a missing ISBN: NotFound \(no book with ISBN '111'\)$", out, re.MULTILINE)
+    assert "shutting down: NOT_SERVING" in out and "  server| bookstore: stopped" in out
+    assert "server exit status 0" in out
+    assert "every call got its typed error or answer, and the server shut down gracefully" in out
+
+
 #: What the output of an example must show, for the examples that have a check.
 OUTPUT_CHECKS: dict[str, Callable[[str], None]] = {
     "logging_timing": check_logging_timing,
@@ -120,6 +143,7 @@ OUTPUT_CHECKS: dict[str, Callable[[str], None]] = {
     "client_retry": check_client_retry,
     "aio_client_metadata": check_aio_client_metadata,
     "aio_server": check_aio_server,
+    "bookstore_demo": check_bookstore_demo,
 }
 
 
