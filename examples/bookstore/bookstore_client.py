@@ -11,8 +11,8 @@ The channel's chain, outermost first:
    NotFound:`` rather than compare status codes;
 2. ``Retry``: a unary call that failed with UNAVAILABLE is made again, with exponential
    backoff, within the call's deadline: each attempt gets what is left of it;
-3. ``Deadline``: a call without a timeout gets ``default_timeout``, so that no call
-   waits forever for a server that does not answer.
+3. ``AsyncDeadlineInterceptor``: a call without a timeout gets ``default_timeout``, so
+   that no call waits forever for a server that does not answer.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from grpc_interceptor import (
     ClientCallDetails,
     aio_channel_interceptors,
 )
+from grpc_interceptor.deadline import AsyncDeadlineInterceptor
 from grpc_interceptor.exceptions import GrpcException
 
 #: Statuses worth another attempt: the server may answer next time.
@@ -84,24 +85,6 @@ class Retry(AsyncClientInterceptor):
         raise AssertionError("unreachable: the last attempt returns")
 
 
-class Deadline(AsyncClientInterceptor):
-    """Give every call without a timeout ``default_timeout`` seconds."""
-
-    def __init__(self, default_timeout: float) -> None:
-        self.default_timeout = default_timeout
-
-    async def intercept(
-        self,
-        method: Callable[[Any, ClientCallDetails], Awaitable[Any]],
-        request_or_iterator: Any,
-        call_details: ClientCallDetails,
-        /,
-    ) -> Any:
-        if call_details.timeout is None:
-            call_details = call_details._replace(timeout=self.default_timeout)
-        return await method(request_or_iterator, call_details)
-
-
 class BookstoreClient:
     """A client of ``bookstore.v1.Bookstore``; failed calls raise ``GrpcException`` subclasses."""
 
@@ -111,7 +94,7 @@ class BookstoreClient:
         self._channel = grpc.aio.insecure_channel(
             target,
             interceptors=aio_channel_interceptors(
-                AsyncStatusToExceptionInterceptor(), self.retry, Deadline(default_timeout)
+                AsyncStatusToExceptionInterceptor(), self.retry, AsyncDeadlineInterceptor(default_timeout)
             ),
         )
         self._stub = bookstore_pb2_grpc.BookstoreStub(self._channel)  # a BookstoreAsyncStub: the channel is aio
