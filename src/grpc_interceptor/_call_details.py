@@ -7,8 +7,8 @@ is no "protected" member for pyright's strict mode, as the generated one is not.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import NamedTuple
+from collections.abc import Callable, Iterable, Sequence
+from typing import NamedTuple, cast
 
 import grpc
 
@@ -48,16 +48,35 @@ class ClientCallDetails(_ClientCallDetailsFields, grpc.ClientCallDetails):  # py
     __module__ = "grpc_interceptor.client"
 
 
+# Classes of details that are not ours (grpc's own namedtuple, in practice), each with
+# whether it is a tuple of our six fields in our order (grpc's is). isinstance on them
+# goes through ABCMeta, which costs more than making our copy.
+_FOREIGN: dict[type, bool] = {}
+_FOREIGN_LIMIT = 64
+_new_tuple = cast("Callable[[type[ClientCallDetails], Iterable[object]], ClientCallDetails]", tuple.__new__)
+
+
 def as_our_details(details: grpc.ClientCallDetails) -> ClientCallDetails:
     """Give hooks our ClientCallDetails (with ``_replace``) for the one grpc built."""
-    if isinstance(details, ClientCallDetails):
-        return details
-    return ClientCallDetails(
+    cls = details.__class__
+    if cls is ClientCallDetails:
+        return details  # pyright: ignore[reportReturnType]
+    same_fields = _FOREIGN.get(cls)
+    if same_fields is None:
+        if isinstance(details, ClientCallDetails):
+            return details
+        same_fields = issubclass(cls, tuple) and getattr(cls, "_fields", None) == ClientCallDetails._fields
+        if len(_FOREIGN) < _FOREIGN_LIMIT:
+            _FOREIGN[cls] = same_fields
+    if same_fields:
+        return _new_tuple(ClientCallDetails, cast("tuple[object, ...]", details))
+    # Not every grpc.ClientCallDetails has compression (grpc.aio's has five fields).
+    fields = (
         details.method,
         details.timeout,
         details.metadata,
         details.credentials,
         details.wait_for_ready,
-        # Not every grpc.ClientCallDetails has it (grpc.aio's has five fields).
         getattr(details, "compression", None),
     )
+    return _new_tuple(ClientCallDetails, fields)
