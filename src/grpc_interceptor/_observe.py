@@ -68,7 +68,7 @@ def split_method(method: str) -> tuple[str, str]:
 class Rpc:
     """One RPC as an observer sees it; ``received`` and ``sent`` count messages."""
 
-    __slots__ = ("context", "grpc_type", "method", "received", "request", "response", "sent", "start")
+    __slots__ = ("context", "grpc_type", "method", "received", "request", "response", "sent", "start", "state")
 
     def __init__(self, method: str, grpc_type: str, context: Any) -> None:
         self.method = method
@@ -78,6 +78,7 @@ class Rpc:
         self.sent = 0
         self.request: Any = None
         self.response: Any = None
+        self.state: Any = None  # what the observer keeps for this RPC
         self.start = time.perf_counter()
 
     @property
