@@ -29,7 +29,7 @@ from grpc_interceptor.metrics import (
 )
 from grpc_interceptor.testing import DummyRequest, dummy_client, raises
 
-SERVICE = "grpc_interceptor.testing.DummyService"
+SERVICE = "DummyService"
 TYPES = {
     "Execute": "unary",
     "ExecuteServerStream": "server_stream",

@@ -242,7 +242,7 @@ class MetricsInterceptor(_Settings, ObservingServerInterceptor):
         >>> registry = CollectorRegistry()
         >>> with dummy_client({}, [MetricsInterceptor(registry)]) as client:
         ...     _ = client.Execute(DummyRequest(input="hi"))
-        >>> labels = {"grpc_type": "unary", "grpc_service": "grpc_interceptor.testing.DummyService",
+        >>> labels = {"grpc_type": "unary", "grpc_service": "DummyService",
         ...           "grpc_method": "Execute"}
         >>> registry.get_sample_value("grpc_server_handled_total", {**labels, "grpc_code": "OK"})
         1.0
