@@ -46,7 +46,15 @@ from typing import Any
 import grpc
 import grpc.aio
 
-from grpc_interceptor import AsyncClientInterceptor, AsyncServerInterceptor, ClientInterceptor, ServerInterceptor
+from grpc_interceptor import (
+    AsyncClientInterceptor,
+    AsyncServerInterceptor,
+    ClientInterceptor,
+    ServerInterceptor,
+    select,
+    services,
+)
+from grpc_interceptor.auth import AsyncAuthInterceptor, AuthInterceptor
 from grpc_interceptor.client import ClientCallDetails, aio_channel_interceptors
 from grpc_interceptor.deadline import AsyncDeadlineInterceptor, DeadlineInterceptor
 from grpc_interceptor.limits import (
@@ -130,11 +138,29 @@ def _references() -> list[Case]:
     return cases
 
 
+def _accept(token: str, method_name: str) -> str:
+    return token
+
+
+_TOKEN = (("authorization", "Bearer t0k3n"),)
+
 #: The batteries' rows; each side's two reference rows are added by :func:`all_cases`.
 CASES: list[Case] = [
     Case("deadline: the caller set a timeout", "sync-client", lambda: [DeadlineInterceptor(5.0)], timeout=1.0),
     Case("deadline: method without a default", "sync-client", lambda: [DeadlineInterceptor(per_method={"a.B": 1})]),
     Case("deadline: the caller set a timeout", "aio-client", lambda: [AsyncDeadlineInterceptor(5.0)], timeout=1.0),
+    Case(
+        "auth: exempted with select()",
+        "sync-server",
+        lambda: [select(AuthInterceptor(_accept), ~services("bench.Bench"))],
+    ),
+    Case(
+        "auth: exempted with select()",
+        "aio-server",
+        lambda: [select(AsyncAuthInterceptor(_accept), ~services("bench.Bench"))],
+    ),
+    Case("auth: token accepted (work done)", "sync-server", lambda: [AuthInterceptor(_accept)], metadata=_TOKEN),
+    Case("auth: token accepted (work done)", "aio-server", lambda: [AsyncAuthInterceptor(_accept)], metadata=_TOKEN),
     Case("limits: concurrency, under the limit", "sync-server", lambda: [ConcurrencyLimitInterceptor(1000)]),
     Case("limits: concurrency, under the limit", "aio-server", lambda: [AsyncConcurrencyLimitInterceptor(1000)]),
     Case("limits: rate, tokens left", "sync-server", lambda: [RateLimitInterceptor(100, burst=100_000)]),
