@@ -18,7 +18,7 @@ from grpc_interceptor import select, services
 from grpc_interceptor.auth import AsyncAuthInterceptor, AuthInterceptor
 from grpc_interceptor.exceptions import NotFound, PermissionDenied, Unauthenticated
 from grpc_interceptor.testing import DummyRequest, DummyResponse, dummy_client, serve
-from grpc_interceptor.testing.dummy_pb2_grpc import (
+from grpc_interceptor.testing.protos.dummy_pb2_grpc import (
     DummyServiceServicer,
     DummyServiceStub,
     add_DummyServiceServicer_to_server,
@@ -110,7 +110,7 @@ def test_the_identity_reaches_the_handler_for_every_kind(server: str, kind: str)
 
 
 REFUSED = [
-    (None, grpc.StatusCode.UNAUTHENTICATED, "missing credentials: /grpc_interceptor.testing.DummyService/"),
+    (None, grpc.StatusCode.UNAUTHENTICATED, "missing credentials: /DummyService/"),
     ([("authorization", "Basic YWRhOnB3")], grpc.StatusCode.UNAUTHENTICATED, "malformed credentials: expected"),
     ([("authorization", "Bearer")], grpc.StatusCode.UNAUTHENTICATED, "malformed credentials"),
     ([("authorization", "Bearer ")], grpc.StatusCode.UNAUTHENTICATED, "malformed credentials"),
@@ -301,7 +301,7 @@ def test_reflection_is_exempted_by_select(server: str) -> None:
     handled = Handled()
     auth = auth_for(server)
     handled.auth = auth
-    names = ("grpc_interceptor.testing.DummyService", reflection.SERVICE_NAME)
+    names = ("DummyService", reflection.SERVICE_NAME)
 
     def register(grpc_server: Any) -> None:
         add_DummyServiceServicer_to_server(DummyServicer(handled), grpc_server)
@@ -311,7 +311,7 @@ def test_reflection_is_exempted_by_select(server: str) -> None:
     public = PUBLIC | services("grpc.reflection.v1alpha.ServerReflection")
     with serve(register, interceptors=[select(auth, ~public)], aio_server=server == "aio") as channel:
         database = ProtoReflectionDescriptorDatabase(channel)
-        assert set(database.get_services()) >= {"grpc_interceptor.testing.DummyService"}
+        assert set(database.get_services()) >= {"DummyService"}
         with pytest.raises(grpc.RpcError) as caught:
             DummyServiceStub(channel).Execute(DummyRequest(input="who"), timeout=10)
         assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
