@@ -7,24 +7,32 @@ Run it from the repository root after ``python benchmarks/bench.py`` (add
                                [--svg docs/_static/overhead.svg]
                                [--table docs/guide/_overhead_table.md]
 
-The chart shows the nanoseconds that a chain of 0, 1 and 5 catch-all interceptors
-adds to a unary RPC, measured in-process on the library's own path (the benchmark's
-harness (a)), for a sync and a grpc.aio server; with 0.15.4's bars beside ours when
-the results have them. The table (Markdown) gives those numbers, the typed hooks, and
-the loopback measurements. The SVG is written by hand: no plotting library.
+The chart shows the nanoseconds that 0, 1 and 5 catch-all interceptors, and 5 in one
+``chain()``, add to a unary RPC, measured in-process on the library's own path (the
+benchmark's harness (a)), for a sync and a grpc.aio server; with 0.15.4's bars beside
+ours when the results have them. The table (Markdown) gives those numbers, the typed
+hooks, and the loopback measurements. It is drawn with matplotlib (the ``dev``
+dependency group has it).
 """
+
+# matplotlib annotates its functions but leaves their **kwargs untyped, which strict mode
+# reports on every call that could take them.
+# pyright: reportUnknownMemberType=false
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
-import math
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
-from xml.sax.saxutils import escape
+
+import matplotlib
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -233,30 +241,22 @@ class Bar:
     interceptors: int
     library: str  # "ours" or "other"
     added_ns: float
+    hooks: str = "catch-all"  # or "chain": the members of one chain()
 
 
 def bars(results: Results) -> list[Bar]:
-    """The bars to draw: catch-all chains of 0, 1 and 5 on each side, per library."""
+    """The bars to draw: catch-all lists of 0, 1 and 5, and one chain() of 5, on each side, per library."""
     found: list[Bar] = []
     for side, _ in SIDES:
-        for count in COUNTS:
-            case = results.case(side, "catch-all", count)
+        for count, hooks in [(count, "catch-all") for count in COUNTS] + [(5, "chain")]:
+            case = results.case(side, hooks, count)
             if case is None:
                 continue
             for library, measurement in (("ours", case.ours), ("other", case.other)):
                 value = added_ns(measurement, count)
                 if value is not None:
-                    found.append(Bar(side, count, library, value))
+                    found.append(Bar(side, count, library, value, hooks))
     return found
-
-
-def nice_step(top: float, ticks: int = 5) -> float:
-    """A round tick step (1, 2 or 5 times a power of ten) giving about ``ticks`` ticks up to ``top``."""
-    if top <= 0:
-        return 1.0
-    rough = top / ticks
-    power = 10.0 ** math.floor(math.log10(rough))
-    return next(m * power for m in (1, 2, 5, 10) if m * power >= rough)
 
 
 def _fmt_ns(value: float) -> str:
@@ -267,26 +267,16 @@ def _fmt_ns(value: float) -> str:
     return f"{value:.0f} ns"
 
 
-def _element(name: str, attributes: Mapping[str, object], text: str | None = None, *, title: str | None = None) -> str:
-    """An SVG element; ``title`` adds the tooltip a browser shows on hover."""
-    attrs = " ".join(
-        f'{key.replace("_", "-")}="{escape(str(value), {chr(34): "&quot;"})}"' for key, value in attributes.items()
-    )
-    if title is not None:
-        return f"<{name} {attrs}><title>{escape(title)}</title></{name}>"
-    if text is None:
-        return f"<{name} {attrs}/>"
-    return f"<{name} {attrs}>{escape(text)}</{name}>"
-
-
-def bar_title(side_title: str, interceptors: int, library: str, added: float) -> str:
-    """What a bar says on hover, and in the chart's description."""
+def bar_title(side_title: str, interceptors: int, library: str, added: float, hooks: str = "catch-all") -> str:
+    """What a bar stands for: the label of its group, and its value."""
     chain = "no interceptor" if interceptors == 0 else f"{interceptors} interceptor" + ("s" if interceptors > 1 else "")
+    if hooks == "chain":
+        chain += " in one chain()"
     return f"{side_title}, {chain}, {library}: {_fmt_ns(added)} added per RPC"
 
 
-def render_svg(results: Results) -> str:
-    """The chart as an SVG document."""
+def figure(results: Results) -> tuple[Figure, dict[str, Rectangle]]:
+    """The chart, and its bars by what each stands for (see :func:`bar_title`)."""
     drawn = bars(results)
     if not drawn:
         raise ResultsError("the results have no in-process unary catch-all case for a sync or aio server")
@@ -294,176 +284,48 @@ def render_svg(results: Results) -> str:
     libraries = ["ours", "other"] if has_other else ["ours"]
     names = {"ours": f"grpc-interceptor {results.ours_version}", "other": f"grpc-interceptor {results.other_version}"}
     colours = {"ours": OURS_COLOUR, "other": OTHER_COLOUR}
+    groups = [(count, "catch-all") for count in COUNTS] + [(5, "chain")]
+    labels = ["none", "1", "5", "5 in\nchain()"]
 
-    width, height = 760, 440
-    top, bottom, left, right, gap = 106, 62, 70, 20, 40
-    panel_width = (width - left - right - gap * (len(SIDES) - 1)) / len(SIDES)
-    plot_height = height - top - bottom
-    highest = max(bar.added_ns for bar in drawn)
-    step = nice_step(highest)
-    y_max = step * max(1, math.ceil(highest / step))
-
-    def y(value: float) -> float:
-        return top + plot_height * (1 - max(value, 0.0) / y_max)
-
-    title = "What interceptors add to each unary RPC"
-    subtitle = (
-        f"in-process, catch-all interceptors, best-of-rounds ns per RPC above no interceptor; "
-        f"python {results.python}, grpcio {results.grpcio}" + (" (quick run: noisy)" if results.quick else "")
-    )
-    out: list[str] = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="chart-title chart-desc" '
-        'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif">',
-        _element("title", {"id": "chart-title"}, title),
-        _element(
-            "desc",
-            {"id": "chart-desc"},
-            "; ".join(
-                bar_title(side_title, bar.interceptors, names[bar.library], bar.added_ns)
-                for side, side_title in SIDES
-                for bar in drawn
-                if bar.side == side
-            ),
-        ),
-        _element("rect", {"x": 0, "y": 0, "width": width, "height": height, "fill": "#ffffff"}),
-        _element("text", {"x": left, "y": 28, "font_size": 18, "font_weight": "bold", "fill": "#222"}, title),
-        _element("text", {"x": left, "y": 48, "font_size": 12, "fill": "#555"}, subtitle),
-    ]
-    # Legend, under the subtitle.
-    legend_x = float(left)
-    for library in libraries:
-        label = names[library]
-        out.append(_element("rect", {"x": legend_x, "y": 60, "width": 12, "height": 12, "fill": colours[library]}))
-        out.append(_element("text", {"x": legend_x + 17, "y": 71, "font_size": 12, "fill": "#222"}, label))
-        legend_x += 40 + 7 * len(label)
-    # Grid and axis labels, shared by the panels.
-    tick = 0.0
-    while tick <= y_max + step / 2:
-        out.append(
-            _element(
-                "line",
-                {"x1": left, "x2": width - right, "y1": f"{y(tick):.1f}", "y2": f"{y(tick):.1f}", "stroke": "#e4e4e4"},
-            )
-        )
-        out.append(
-            _element(
-                "text",
-                {"x": left - 8, "y": f"{y(tick) + 4:.1f}", "font_size": 11, "fill": "#555", "text_anchor": "end"},
-                _fmt_ns(tick),
-            )
-        )
-        tick += step
-    out.append(
-        _element(
-            "text",
-            {
-                "x": 16,
-                "y": f"{top + plot_height / 2:.1f}",
-                "font_size": 12,
-                "fill": "#555",
-                "text_anchor": "middle",
-                "transform": f"rotate(-90 16 {top + plot_height / 2:.1f})",
-            },
-            "added per RPC",
-        )
-    )
-    for index, (side, side_title) in enumerate(SIDES):
-        x0 = left + index * (panel_width + gap)
-        group_width = panel_width / len(COUNTS)
-        bar_width = min(44.0, group_width * 0.7 / len(libraries))
-        out.append(
-            _element(
-                "text",
-                {
-                    "x": f"{x0 + panel_width / 2:.1f}",
-                    "y": top - 8,
-                    "font_size": 13,
-                    "font_weight": "bold",
-                    "fill": "#222",
-                    "text_anchor": "middle",
-                },
-                side_title,
-            )
-        )
-        out.append(
-            _element(
-                "line",
-                {
-                    "x1": f"{x0:.1f}",
-                    "x2": f"{x0 + panel_width:.1f}",
-                    "y1": f"{y(0):.1f}",
-                    "y2": f"{y(0):.1f}",
-                    "stroke": "#888",
-                },
-            )
-        )
-        for position, count in enumerate(COUNTS):
-            centre = x0 + group_width * (position + 0.5)
-            label = "no interceptor" if count == 0 else f"{count} interceptor" + ("s" if count > 1 else "")
-            out.append(
-                _element(
-                    "text",
-                    {
-                        "x": f"{centre:.1f}",
-                        "y": f"{y(0) + 18:.1f}",
-                        "font_size": 12,
-                        "fill": "#222",
-                        "text_anchor": "middle",
-                    },
-                    label,
+    fig = Figure(figsize=(7.6, 4.4), layout="constrained")
+    axes = fig.subplots(1, len(SIDES), sharey=True)
+    fig.suptitle("What interceptors add to each unary RPC (in-process, the library's own path)")
+    by_title: dict[str, Rectangle] = {}
+    width = 0.8 / len(libraries)
+    for ax, (side, side_title) in zip(axes, SIDES, strict=True):
+        ax.set_title(side_title)
+        ax.set_xticks(range(len(groups)), labels)
+        ax.set_xlabel("interceptors")
+        ax.grid(axis="y", alpha=0.3)
+        ax.set_axisbelow(True)
+        for position, (count, hooks) in enumerate(groups):
+            for index, library in enumerate(libraries):
+                bar = next(
+                    (b for b in drawn if (b.side, b.interceptors, b.hooks, b.library) == (side, count, hooks, library)),
+                    None,
                 )
-            )
-            baseline = results.case(side, "none", 0)
-            if count == 0 and baseline is not None:
-                out.append(
-                    _element(
-                        "text",
-                        {
-                            "x": f"{centre:.1f}",
-                            "y": f"{y(0) + 33:.1f}",
-                            "font_size": 10,
-                            "fill": "#777",
-                            "text_anchor": "middle",
-                        },
-                        f"(RPC alone: {_fmt_ns(baseline.ours.ns_per_rpc)})",
-                    )
-                )
-            here = {bar.library: bar for bar in drawn if bar.side == side and bar.interceptors == count}
-            first = centre - bar_width * len(libraries) / 2
-            for slot, library in enumerate(libraries):
-                bar = here.get(library)
                 if bar is None:
                     continue
-                bx = first + slot * bar_width
-                out.append(
-                    _element(
-                        "rect",
-                        {
-                            "x": f"{bx + 1:.1f}",
-                            "y": f"{y(bar.added_ns):.1f}",
-                            "width": f"{bar_width - 2:.1f}",
-                            "height": f"{y(0) - y(bar.added_ns):.1f}",
-                            "fill": colours[library],
-                        },
-                        title=bar_title(side_title, count, names[library], bar.added_ns),
-                    )
-                )
-                out.append(
-                    _element(
-                        "text",
-                        {
-                            "x": f"{bx + bar_width / 2:.1f}",
-                            "y": f"{y(bar.added_ns) - 4:.1f}",
-                            "font_size": 10,
-                            "fill": "#222",
-                            "text_anchor": "middle",
-                        },
-                        _fmt_ns(bar.added_ns),
-                    )
-                )
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
+                x = position + (index - (len(libraries) - 1) / 2) * width
+                (rect,) = ax.bar(x, bar.added_ns, width * 0.95, color=colours[library])
+                title = bar_title(side_title, count, names[library], bar.added_ns, hooks)
+                rect.set_gid(title)
+                by_title[title] = rect
+                if bar.added_ns > 0:
+                    ax.annotate(_fmt_ns(bar.added_ns), (x, bar.added_ns), ha="center", va="bottom", fontsize=7)
+    axes[0].set_ylabel("nanoseconds added per RPC")
+    handles = [Rectangle((0, 0), 1, 1, color=colours[library]) for library in libraries]
+    fig.legend(handles, [names[library] for library in libraries], loc="outside lower center", ncols=len(libraries))
+    return fig, by_title
+
+
+def render_svg(results: Results) -> str:
+    """The chart as an SVG document, with its text as text and no date: the same results give the same file."""
+    fig, _ = figure(results)
+    buffer = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "grpc-interceptor"}):
+        fig.savefig(buffer, format="svg", metadata={"Date": None})
+    return buffer.getvalue()
 
 
 # --------------------------------------------------------------------------------------
