@@ -6,8 +6,8 @@ Run it from the repository root, in the project's virtual environment::
 
 ``--baseline-python`` names the interpreter of another virtual environment where
 grpc-interceptor 0.15.4 is installed (``pip install grpc-interceptor==0.15.4 grpcio
-protobuf``); the in-process cases then run against both libraries in the same run,
-round by round, and the table shows the ratio ours/0.15.4. ``--baseline-module`` does the
+protobuf pyperf``); the in-process cases then run against both libraries in the same
+run, and the table shows the ratio ours/0.15.4. ``--baseline-module`` does the
 same with another importable name in this environment. ``--quick`` is a smoke run: a few
 seconds, numbers too noisy to quote.
 
@@ -31,11 +31,11 @@ Everything is reported against the no-interceptor baseline of the same run:
   p50/p99 latency, rounds interleaved call by call, medians over rounds; and a
   100-message server stream.
 
-The in-process cases run in worker processes (``--worker``), one per library, so that
-both libraries, which share the import name ``grpc_interceptor``, run side by side. Each
-worker times a case with ``time.perf_counter_ns`` over a calibrated number of RPCs, with
-the garbage collector paused; the fastest of the interleaved rounds is reported (as
-timeit does: slower rounds measure the rest of the machine). The table goes to stdout,
+The in-process cases are timed by pyperf (``inprocess.py``), once for this checkout and
+once for the baseline library, in the same run: pyperf spawns the worker processes
+(``--processes``, default 4), calibrates, warms up and reports every value as it goes;
+the garbage collector is paused while a value is timed, and the median of the values is
+reported. The loopback servers run in processes of their own. The table goes to stdout,
 everything to a JSON file (default ``benchmarks/results/latest.json``).
 """
 
@@ -45,7 +45,6 @@ import argparse
 import asyncio
 import contextvars
 import functools
-import gc
 import importlib
 import importlib.metadata
 import json
@@ -55,6 +54,7 @@ import random
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -65,6 +65,7 @@ from typing import IO, Any, cast
 
 import grpc
 import grpc.aio
+import pyperf
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_JSON = HERE / "results" / "latest.json"
@@ -496,7 +497,8 @@ def _grpc_client_pipeline(interceptors: Sequence[Any]) -> Callable[[int], int]:
     return unary
 
 
-def _runner(case: Case, library: Library, loop: asyncio.AbstractEventLoop) -> Callable[[int], int] | None:
+def runner_for(case: Case, library: Library, loop: asyncio.AbstractEventLoop) -> Callable[[int], int] | None:
+    """Return ``run(count) -> ns``, ``count`` RPCs of ``case``, or ``None`` if the library lacks the case."""
     interceptors = library.interceptors(case.side, case.hooks, case.interceptors) if case.interceptors else []
     if interceptors is None:
         return None
@@ -518,102 +520,44 @@ def _runner(case: Case, library: Library, loop: asyncio.AbstractEventLoop) -> Ca
     return _timed_aio(_chain(interceptors, innermost), case.kind, loop)
 
 
-def _measure(run: Callable[[int], int], count: int) -> int:
-    gc.disable()
-    try:
-        return run(count)
-    finally:
-        gc.enable()
+INPROCESS = HERE / "inprocess.py"
 
 
-def _calibrate(run: Callable[[int], int], target_ns: int) -> int:
-    """Return a count of RPCs that takes about ``target_ns`` (after a warm-up RPC)."""
-    _measure(run, 1)  # the first RPC builds what the library caches per method
-    count = 1
-    while True:
-        elapsed = _measure(run, count)
-        if elapsed >= target_ns // 4 or count >= 1 << 24:
-            return max(1, int(count * target_ns / max(elapsed, 1)))
-        count *= 4
-
-
-def worker(module: str, target_ns: int) -> None:
-    """Serve measurements on stdin/stdout: a case key in, ``{"ns": per RPC}`` out."""
-    library = Library.load(module)
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    runners = {case.key: run for case in CASES if (run := _runner(case, library, loop)) is not None}
-    hello = {
-        "library": library.name,
-        "version": library.version,
-        "location": library.location,
-        "python": platform.python_version(),
-        "grpcio": grpc.__version__,
-        "cases": sorted(runners),
-    }
-    print(json.dumps(hello), flush=True)
-    counts: dict[str, int] = {}
-    for line in sys.stdin:
-        key = line.strip()
-        if not key:
-            break
-        reply: dict[str, object]
-        try:
-            run = runners[key]
-            if key not in counts:
-                counts[key] = _calibrate(run, target_ns)
-            reply = {"ns": _measure(run, counts[key]) / counts[key]}
-        except Exception as exc:  # reported by the parent, which stops
-            reply = {"error": f"{key}: {type(exc).__name__}: {exc}"}
-        print(json.dumps(reply), flush=True)
-    loop.close()
-
-
-class Worker:
-    """A worker process measuring one library."""
-
-    def __init__(self, label: str, python: str, module: str, target_ns: int, env: dict[str, str]) -> None:
-        self.label = label
-        command = [python, str(Path(__file__).resolve()), "--worker", module, "--target-ns", str(target_ns)]
-        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
-        self.hello: dict[str, Any] = json.loads(self._read())
-        self.cases: set[str] = set(self.hello["cases"])
-
-    def _read(self) -> str:
-        stdout: IO[str] | None = self._process.stdout
-        line = stdout.readline() if stdout is not None else ""
-        if not line:
-            raise RuntimeError(f"benchmark worker for {self.label} exited (status {self._process.wait()})")
-        return line
-
-    def measure(self, key: str) -> float:
-        stdin: IO[str] | None = self._process.stdin
-        assert stdin is not None
-        stdin.write(key + "\n")
-        stdin.flush()
-        reply: dict[str, Any] = json.loads(self._read())
-        if "error" in reply:
-            raise RuntimeError(f"benchmark worker for {self.label}: {reply['error']}")
-        return float(reply["ns"])
-
-    def close(self) -> None:
-        if self._process.stdin is not None:
-            self._process.stdin.close()
-        self._process.wait(timeout=30)
-        if self._process.stdout is not None:
-            self._process.stdout.close()
-
-
-def in_process(workers: Sequence[Worker], rounds: int) -> dict[str, dict[str, list[float]]]:
-    """Run every case ``rounds`` times, interleaved, and return the ns per RPC of each round."""
-    samples: dict[str, dict[str, list[float]]] = {w.label: {} for w in workers}
-    for round_ in range(rounds):
-        order = CASES if round_ % 2 == 0 else CASES[::-1]  # no case always runs first or last
-        for case in order:
-            for w in workers if round_ % 2 == 0 else workers[::-1]:
-                if case.key in w.cases:
-                    samples[w.label].setdefault(case.key, []).append(w.measure(case.key))
-    return samples
+def in_process(
+    label: str, python: str, module: str, quick: bool, processes: int, env: dict[str, str]
+) -> tuple[dict[str, list[float]], dict[str, Any]]:
+    """Time every case of one library with pyperf (``inprocess.py``): ns per RPC of each value, and who ran."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / f"{label}.json"
+        command = [python, str(INPROCESS), "--library", module, "--output", str(out)]
+        # A smoke run wants every case exercised, not numbers: pyperf's worker mode, in one
+        # process, with a fixed count of RPCs per value.
+        command += (
+            ["--worker", "--loops", "200", "--values", "1", "--warmups", "1"]
+            if quick
+            else ["--processes", str(processes), "--values", "3"]
+        )
+        print(f"\nin-process cases of {label} ({python}), timed by pyperf:", flush=True)
+        done = subprocess.run(command, env=env, check=False)
+        if done.returncode != 0 or not out.exists():
+            raise SystemExit(
+                f"the in-process benchmark of {label} failed (exit status {done.returncode}); the environment of "
+                f"{python} needs grpcio, pyperf and the library ({module})"
+            )
+        suite: Any = pyperf.BenchmarkSuite.load(str(out))
+    samples: dict[str, list[float]] = {}
+    hello: dict[str, Any] = {}
+    for benchmark in suite.get_benchmarks():
+        samples[str(benchmark.get_name())] = [value * 1e9 for value in benchmark.get_values()]
+        metadata = benchmark.get_metadata()
+        hello = {
+            "library": metadata.get("grpc_interceptor_library"),
+            "version": metadata.get("grpc_interceptor_version"),
+            "location": metadata.get("grpc_interceptor_location"),
+            "python": metadata.get("python_version_short"),
+            "grpcio": metadata.get("grpcio_version"),
+        }
+    return samples, hello
 
 
 # --------------------------------------------------------------------------------------
@@ -878,13 +822,13 @@ def _open(server: str, chain: str, count: int, port: int) -> _Endpoint:
 def _summary(samples: dict[str, list[float]], case: Case) -> dict[str, Any] | None:
     if case.key not in samples or case.baseline.key not in samples:
         return None
-    # The fastest round, as timeit reports: slower rounds measure other processes more
-    # than this code (a shared machine's load comes and goes within a run).
-    value, base = min(samples[case.key]), min(samples[case.baseline.key])
+    # pyperf's values, each an average over many RPCs in one worker process: their median
+    # is what the report uses, the fastest is kept beside it.
+    value, base = statistics.median(samples[case.key]), statistics.median(samples[case.baseline.key])
     overhead = (value - base) / case.interceptors if case.interceptors else None
     return {
         "ns_per_rpc": value,
-        "ns_per_rpc_median": statistics.median(samples[case.key]),
+        "ns_per_rpc_min": min(samples[case.key]),
         "ratio_to_baseline": value / base,
         "overhead_ns_per_interceptor": overhead,
         "overhead_ns_per_message": overhead / MESSAGES if overhead is not None and case.kind == "stream" else None,
@@ -975,7 +919,10 @@ def print_report(
 ) -> None:
     other_name = meta["other"]["version"] if meta.get("other") else None
     print(f"\ngrpc-interceptor {meta['ours']['version']}, python {meta['python']}, grpcio {meta['grpcio']}")
-    print(f"in-process: ns per RPC, best of {meta['rounds']} interleaved rounds; x base = ratio to no interceptor;")
+    print(
+        f"in-process: ns per RPC, median of pyperf's values ({meta['pyperf_processes']} processes); "
+        "x base = ratio to no interceptor;"
+    )
     print("+ns/icpt = (chain - none) / interceptors (per message: also / 100 for streams)\n")
     head = f"{'case':<42}{'ours ns':>9}{'x base':>8}{'+ns/icpt':>10}{'+ns/msg':>9}"
     if other_name:
@@ -1031,42 +978,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"where to write the results ({DEFAULT_JSON})")
     parser.add_argument("--baseline-python", help="interpreter of an environment with grpc-interceptor 0.15.4")
     parser.add_argument("--baseline-module", help="import name of grpc-interceptor 0.15.4 in this environment")
-    parser.add_argument("--rounds", type=int, help="in-process rounds (default 15, quick 3)")
+    parser.add_argument(
+        "--processes", type=int, help="pyperf worker processes per in-process case (default 4, quick 1)"
+    )
     parser.add_argument("--loopback-rounds", type=int, default=9, help="loopback rounds (default 9, at least 7)")
     parser.add_argument(
         "--loopback-calls", type=int, default=400, help="unary calls per server per loopback round (default 400)"
     )
     parser.add_argument("--no-loopback", action="store_true", help="only the in-process harnesses")
-    parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--serve", nargs=2, metavar=("KIND", "CHAIN"), help=argparse.SUPPRESS)
-    parser.add_argument("--target-ns", type=int, default=10_000_000, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.worker:
-        worker(args.worker, args.target_ns)
-        return 0
     if args.serve:
         serve(args.serve[0], int(args.serve[1]))
         return 0
     if args.loopback_calls < 1:
         parser.error("--loopback-calls must be at least 1")
 
-    rounds: int = args.rounds or (3 if args.quick else 15)
-    target_ns = 300_000 if args.quick else 4_000_000
-    workers = [Worker("ours", sys.executable, "grpc_interceptor", target_ns, dict(os.environ))]
-    try:
-        if args.baseline_python:
-            # The other environment must see its own grpc_interceptor, not this checkout.
-            env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-            workers.append(Worker("other", args.baseline_python, "grpc_interceptor", target_ns, env))
-        elif args.baseline_module:
-            workers.append(Worker("other", sys.executable, args.baseline_module, target_ns, dict(os.environ)))
-        if len(workers) > 1 and workers[1].hello["location"] == workers[0].hello["location"]:
-            raise SystemExit("the baseline imports the same grpc_interceptor as this checkout")
-        results = in_process(workers, rounds)
-    finally:
-        for w in workers:
-            w.close()
-    other = "other" if len(workers) > 1 else None
+    processes: int = 1 if args.quick else (args.processes or 4)
+    results: dict[str, dict[str, list[float]]] = {}
+    hellos: dict[str, dict[str, Any]] = {}
+    results["ours"], hellos["ours"] = in_process(
+        "ours", sys.executable, "grpc_interceptor", args.quick, processes, dict(os.environ)
+    )
+    if args.baseline_python:
+        # The other environment must see its own grpc_interceptor, not this checkout.
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        results["other"], hellos["other"] = in_process(
+            "0.15.4", args.baseline_python, "grpc_interceptor", args.quick, processes, env
+        )
+    elif args.baseline_module:
+        results["other"], hellos["other"] = in_process(
+            "0.15.4", sys.executable, args.baseline_module, args.quick, processes, dict(os.environ)
+        )
+    if "other" in hellos and hellos["other"]["location"] == hellos["ours"]["location"]:
+        raise SystemExit("the baseline imports the same grpc_interceptor as this checkout")
+    other = "other" if "other" in results else None
     rows = in_process_rows(results, "ours", other)
     loop_rows: list[dict[str, Any]] = []
     if not args.no_loopback:
@@ -1080,10 +1026,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "quick": args.quick,
-        "rounds": rounds,
-        "target_ns_per_measurement": target_ns,
-        "ours": {k: v for k, v in workers[0].hello.items() if k != "cases"},
-        "other": {k: v for k, v in workers[1].hello.items() if k != "cases"} if other else None,
+        "pyperf_processes": processes,
+        "ours": hellos["ours"],
+        "other": hellos.get("other"),
     }
     goals = targets(rows, loop_rows)
     print_report(rows, loop_rows, goals, meta)
