@@ -99,6 +99,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--calls", type=int, default=60, help="RPCs of the shorter run (default 60)")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"where to write the results ({DEFAULT_JSON})")
+    parser.add_argument(
+        "--chain",
+        action="append",
+        dest="chains",
+        metavar="NAME",
+        help="count only this chain of bench.CHAINS (repeatable)",
+    )
+    parser.add_argument("--server", choices=("sync", "aio"), help="count only this server")
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (Debian: apt-get install valgrind)", file=sys.stderr)
@@ -106,8 +114,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.calls < 1:
         parser.error("--calls must be at least 1")
     # One server per chain of bench.py but the control, on each kind; two at a time.
-    chains = [chain for chain, (name, _) in enumerate(bench.CHAINS) if name != "control"]
-    jobs = [(kind, chain) for kind in ("sync", "aio") for chain in chains]
+    names = {name for name, _ in bench.CHAINS}
+    for name in args.chains or ():
+        if name not in names:
+            parser.error(f"--chain {name!r}: not one of bench.CHAINS ({', '.join(sorted(names))})")
+    wanted = {"grpc-interceptor", *args.chains} if args.chains else names  # "none" is the row to compare with
+    chains = [
+        chain
+        for chain, (name, count) in enumerate(bench.CHAINS)
+        if name != "control" and (name in wanted) and (name != "grpc-interceptor" or count == 0 or not args.chains)
+    ]
+    kinds = (args.server,) if args.server else ("sync", "aio")
+    jobs = [(kind, chain) for kind in kinds for chain in chains]
 
     def run(job: tuple[str, int]) -> dict[str, Any]:
         return count(job[0], job[1], args.calls)

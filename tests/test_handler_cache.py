@@ -533,7 +533,9 @@ def test_benchmark_quick_run(tmp_path: Path) -> None:
             ("grpc-interceptor", 1),
             ("grpc-interceptor", 5),
             ("chain()", 5),
+            ("raw grpc", 1),
             ("raw grpc", 5),
+            ("raw grpc, wrapping", 1),
             ("control", 0),
         )
     )

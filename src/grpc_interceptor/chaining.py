@@ -117,7 +117,7 @@ def _stages(
     return None, stages
 
 
-class ChainedServerInterceptor(ServerInterceptor, abstract=True):
+class ChainedServerInterceptor(ServerInterceptor):
     """A chain of sync server interceptors that grpc runs as one; made by :func:`chain`.
 
     Attributes:
@@ -157,7 +157,7 @@ def _fused_server(wraps: list[_Wrap]) -> ChainedServerInterceptor:
     return fused
 
 
-class ChainedAsyncServerInterceptor(AsyncServerInterceptor, abstract=True):
+class ChainedAsyncServerInterceptor(AsyncServerInterceptor):
     """A chain of grpc.aio server interceptors that grpc runs as one; made by :func:`chain`.
 
     Attributes:
@@ -175,15 +175,17 @@ class ChainedAsyncServerInterceptor(AsyncServerInterceptor, abstract=True):
         )
         self._wraps = wraps
         self._stages = stages
+        if wraps is None:
+            # grpc's own among ours; with only ours, the base class's lookup runs as it is,
+            # with no coroutine of this class's in between.
+            object.__setattr__(self, "_grpc_interceptor_service", self._through_stages)
 
-    async def _grpc_interceptor_service(
+    async def _through_stages(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[_Handler | None]],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> _Handler | None:
-        if self._wraps is not None:  # only ours: one handler lookup for the whole chain
-            return await super()._grpc_interceptor_service(continuation, handler_call_details)
-        for stage in reversed(self._stages):  # grpc's own among ours: call them as grpc.aio would
+        for stage in reversed(self._stages):  # call them as grpc.aio would
             continuation = functools.partial(stage.intercept_service, continuation)
         return await continuation(handler_call_details)
 
@@ -282,7 +284,7 @@ def _call_chain(
     return steps[0](method, request, as_our_details(call_details))
 
 
-class ChainedClientInterceptor(ClientInterceptor, abstract=True):
+class ChainedClientInterceptor(ClientInterceptor):
     """A chain of sync client interceptors that grpc runs as one; made by :func:`chain`.
 
     Install it as any client interceptor: ``grpc.intercept_channel(channel, chain(a, b))``.
@@ -359,7 +361,7 @@ def _aio_hooks(interceptors: Sequence[AsyncClientInterceptor[Any, Any]], hook_na
     return hooks
 
 
-class ChainedAsyncClientInterceptor(AsyncClientInterceptor, abstract=True):
+class ChainedAsyncClientInterceptor(AsyncClientInterceptor):
     """A chain of grpc.aio client interceptors that grpc runs as one; made by :func:`chain`.
 
     Install it as any async client interceptor:

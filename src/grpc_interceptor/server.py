@@ -46,8 +46,10 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncServerInterceptor", "MethodName", "ServerInterceptor", "parse_method_name"]
 
-# grpc's entry points, besides the hooks: a subclass that overrides one does its own thing.
-_ASYNC_SERVER_ENTRY_POINTS = ("intercept_service", "_grpc_interceptor_service")
+# grpc's entry points, besides the hooks, and the method that builds the wrapped handler:
+# a subclass that overrides one does its own thing (a selection, a chain).
+_SERVER_ENTRY_POINTS = ("intercept_service", "_grpc_interceptor_wrap")
+_ASYNC_SERVER_ENTRY_POINTS = ("intercept_service", "_grpc_interceptor_service", "_grpc_interceptor_wrap")
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,7 @@ class ServerInterceptor(grpc.ServerInterceptor, Generic[RequestT, ResponseT]):
             **kwargs: For other classes' ``__init_subclass__``.
         """
         super().__init_subclass__(**kwargs)
-        cls._grpc_interceptor_refusal = refusal(cls, ServerInterceptor, ("intercept_service",))
+        cls._grpc_interceptor_refusal = refusal(cls, ServerInterceptor, _SERVER_ENTRY_POINTS)
 
     if not TYPE_CHECKING:  # hidden from checkers, which would read it as the constructor's signature
 
