@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import grpc
 import pytest
 from grpc import StatusCode
@@ -90,10 +92,27 @@ def test_status_code_must_be_a_status_code(code: object) -> None:
         NotFound(status_code=code)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("details", [b"bytes", 5, ["a list"]])
-def test_details_must_be_a_str(details: object) -> None:
-    with pytest.raises(TypeError, match="details"):
-        NotFound(details)  # type: ignore[arg-type]
+@pytest.mark.parametrize(
+    ("details", "text"),
+    [(b"bytes", "bytes"), (5, "5"), (["a list"], "['a list']"), (b"caf\xe9", "caf\ufffd")],
+)
+def test_details_that_are_not_a_str_are_kept(details: object, text: str) -> None:
+    error = NotFound(details)  # type: ignore[arg-type]
+    assert error.details is details
+    assert str(error) == text
+
+
+def test_details_whose_str_fails() -> None:
+    class Unprintable:
+        def __str__(self) -> str:
+            raise RuntimeError("no text")
+
+    assert str(NotFound(Unprintable())) == "<Unprintable object whose str() failed>"  # type: ignore[arg-type]
+
+
+def test_ok_message_says_what_to_do() -> None:
+    with pytest.raises(ValueError, match=r"^NotFound: The status code for an exception cannot be OK: .*another"):
+        NotFound(status_code=StatusCode.OK)
 
 
 def test_user_subclass_that_skips_super_init() -> None:
@@ -131,3 +150,43 @@ def test_exceptions_are_raisable_and_caught_as_grpc_exceptions() -> None:
         raise exceptions.Unavailable("try later")
     assert isinstance(raised.value, exceptions.Unavailable)
     assert raised.value.args == ("try later",)
+
+
+def test_args_are_the_positional_arguments_and_str_the_details() -> None:
+    assert NotFound().args == ()
+    assert str(NotFound()) == "The requested entity was not found"
+    assert NotFound(details="gone").args == ()
+    assert (str(NotFound(details="gone")), repr(NotFound(details="gone"))) == (
+        "gone",
+        "NotFound(status_code=NOT_FOUND, details='gone')",
+    )
+
+
+class Rich(exceptions.InvalidArgument):
+    """A subclass with keyword-only arguments, metadata and a class attribute of its own."""
+
+    retryable = False
+
+    def __init__(self, field: str, *, reason: str) -> None:
+        super().__init__(f"{field}: {reason}", trailing_metadata=[("x-field", field)])
+        self.field = field
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_pickle_round_trip_at_every_protocol(protocol: int) -> None:
+    error = Rich("email", reason="not an address")
+    again = pickle.loads(pickle.dumps(error, protocol))
+    assert type(again) is Rich
+    assert (again.args, again.details, again.field, again.trailing_metadata) == (
+        ("email",),
+        "email: not an address",
+        "email",
+        (("x-field", "email"),),
+    )
+    assert repr(again) == repr(error)
+
+
+def test_unpickled_exception_is_raised_and_caught_as_its_class() -> None:
+    again = pickle.loads(pickle.dumps(Rich("email", reason="bad")))
+    with pytest.raises(exceptions.InvalidArgument, match="email: bad"):
+        raise again

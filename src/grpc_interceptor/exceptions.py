@@ -9,18 +9,17 @@ truth on what the codes mean.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from grpc import StatusCode
+
+from grpc_interceptor._sendable import Metadata, checked_error_details, checked_metadata, text_of
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message
 
 #: A protobuf message class, for :meth:`GrpcException.error_detail`.
 _MessageT = TypeVar("_MessageT", bound="Message")
-
-# Trailing metadata as exceptions keep it: ``(key, value)`` pairs.
-_Metadata = tuple[tuple[str, "str | bytes"], ...]
 
 __all__ = [
     "Aborted",
@@ -71,10 +70,16 @@ class GrpcException(Exception):
             are lowercase ``str``; values are ``str``, or ``bytes`` for keys ending
             in ``-bin``.
 
+    ``details`` is kept as given, as in 0.15.4; a value that is not a ``str`` (an
+    exception object, say) is sent as its ``str()`` (``bytes`` decoded as UTF-8). The
+    exception's ``args`` are the positional arguments of its constructor, as for any
+    exception (so a subclass with an ``__init__`` of its own keeps them), while
+    ``str(e)`` shows the details.
+
     Raises:
-        TypeError: If ``details`` is not a ``str``, ``status_code`` is not a
-            :class:`grpc.StatusCode`, an error detail is not a protobuf message, or
-            a metadata entry is not a ``(str, str | bytes)`` pair.
+        TypeError: If ``status_code`` is not a :class:`grpc.StatusCode`, an error
+            detail is not a protobuf message, or a metadata entry is not a
+            ``(str, str | bytes)`` pair.
         ValueError: If ``status_code`` is ``StatusCode.OK``, or a metadata key is
             not lowercase or its value does not fit its ``-bin`` suffix.
 
@@ -93,7 +98,7 @@ class GrpcException(Exception):
     status_code: StatusCode = StatusCode.UNKNOWN
     details: str = "Unknown exception occurred"
     error_details: tuple[Message, ...] = ()
-    trailing_metadata: _Metadata = ()
+    trailing_metadata: Metadata = ()
 
     def __init__(
         self,
@@ -103,11 +108,10 @@ class GrpcException(Exception):
         error_details: Iterable[Message] | None = None,
         trailing_metadata: Iterable[tuple[str, str | bytes]] | None = None,
     ) -> None:
+        # BaseException.__new__ has already set self.args to the positional arguments,
+        # which is what 0.15.4 left there; calling Exception.__init__ here would replace
+        # them (and break pickling of subclasses whose __init__ takes other arguments).
         if details is not None:
-            if not isinstance(details, str):
-                raise TypeError(
-                    f"{type(self).__name__}: details must be a str, got {type(details).__name__} {details!r}"
-                )
             self.details = details
         if status_code is not None:
             if not isinstance(status_code, StatusCode):
@@ -117,15 +121,14 @@ class GrpcException(Exception):
                 )
             if status_code is StatusCode.OK:
                 raise ValueError(
-                    f"{type(self).__name__}: status_code cannot be OK: gRPC raises no error "
-                    "on the client for an OK status"
+                    f"{type(self).__name__}: The status code for an exception cannot be OK: gRPC raises "
+                    "no error on the client for an OK status; pass another grpc.StatusCode"
                 )
             self.status_code = status_code
         if error_details is not None:
-            self.error_details = _checked_error_details(type(self).__name__, error_details)
+            self.error_details = checked_error_details(type(self).__name__, error_details)
         if trailing_metadata is not None:
-            self.trailing_metadata = _checked_metadata(type(self).__name__, trailing_metadata)
-        super().__init__(self.details)
+            self.trailing_metadata = checked_metadata(type(self).__name__, trailing_metadata)
 
     def error_detail(self, detail_type: type[_MessageT]) -> _MessageT | None:
         """Return the first of :attr:`error_details` of a given message class, if any.
@@ -156,7 +159,15 @@ class GrpcException(Exception):
         return self.status_code.name
 
     def __str__(self) -> str:
-        return self.details
+        details: object = self.details  # whatever the user stored
+        return details if isinstance(details, str) else text_of(details)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exception's own __reduce__ rebuilds with cls(*args), which fails for a subclass
+        # whose __init__ takes other arguments than those positional ones (keyword-only
+        # ones, say). Rebuild without __init__ instead: args, then the instance's
+        # attributes (details, status_code, the subclass's own) as they were.
+        return (_rebuilt, (type(self), self.args), self.__dict__ or None)
 
     def __repr__(self) -> str:
         extra = ""
@@ -167,37 +178,9 @@ class GrpcException(Exception):
         return f"{type(self).__name__}(status_code={self.status_string}, details={self.details!r}{extra})"
 
 
-def _checked_error_details(owner: str, error_details: Iterable[Message]) -> tuple[Message, ...]:
-    if isinstance(error_details, (str, bytes)) or not isinstance(error_details, Iterable):
-        raise TypeError(f"{owner}: error_details must be an iterable of protobuf messages, got {error_details!r}")
-    checked = tuple(error_details)
-    for detail in checked:
-        # Duck-typed: protobuf is not a dependency of this module.
-        if not (hasattr(detail, "SerializeToString") and hasattr(detail, "DESCRIPTOR")):
-            raise TypeError(f"{owner}: an error detail must be a protobuf message, got {type(detail).__name__}")
-    return checked
-
-
-def _checked_metadata(owner: str, metadata: Iterable[tuple[str, str | bytes]]) -> _Metadata:
-    if isinstance(metadata, (str, bytes)) or not isinstance(metadata, Iterable):
-        raise TypeError(f"{owner}: trailing_metadata must be (key, value) pairs, got {metadata!r}")
-    checked: list[tuple[str, str | bytes]] = []
-    for entry in metadata:
-        pair: object = entry
-        if not (isinstance(pair, tuple) and len(pair) == 2):
-            raise TypeError(f"{owner}: trailing_metadata must be (key, value) pairs, got {pair!r}")
-        key, value = entry
-        if not isinstance(key, str) or not isinstance(value, (str, bytes)):
-            raise TypeError(f"{owner}: a metadata entry must be (str, str | bytes), got {entry!r}")
-        if key != key.lower():
-            raise ValueError(f"{owner}: metadata keys must be lowercase, got {key!r}")
-        if key.endswith("-bin") != isinstance(value, bytes):
-            raise ValueError(
-                f"{owner}: metadata key {key!r} needs a {'bytes' if key.endswith('-bin') else 'str'} value "
-                "(bytes values go with keys ending in '-bin')"
-            )
-        checked.append((key, value))
-    return tuple(checked)
+def _rebuilt(cls: type[GrpcException], args: tuple[object, ...]) -> GrpcException:
+    """Recreate a pickled or copied exception without its ``__init__`` (see ``__reduce__``)."""
+    return cls.__new__(cls, *args)
 
 
 class Aborted(GrpcException):
@@ -252,7 +235,7 @@ class FailedPrecondition(GrpcException):
     """
 
     status_code = StatusCode.FAILED_PRECONDITION
-    details = "The operation was rejected because the system is not in a state required for the operation's execution"
+    details = "The operation was rejected because the system is not in a state required for execution"
 
 
 class Internal(GrpcException):
@@ -282,7 +265,7 @@ class NotFound(GrpcException):
     """
 
     status_code = StatusCode.NOT_FOUND
-    details = "Some requested entity was not found"
+    details = "The requested entity was not found"
 
 
 class OutOfRange(GrpcException):
@@ -311,7 +294,7 @@ class ResourceExhausted(GrpcException):
     """RESOURCE_EXHAUSTED: a resource ran out, such as a per-user quota or disk space."""
 
     status_code = StatusCode.RESOURCE_EXHAUSTED
-    details = "Some resource has been exhausted"
+    details = "A resource has been exhausted"
 
 
 class Unauthenticated(GrpcException):
@@ -336,7 +319,7 @@ class Unimplemented(GrpcException):
     """UNIMPLEMENTED: this service does not implement, support or enable the operation."""
 
     status_code = StatusCode.UNIMPLEMENTED
-    details = "The operation is not implemented or is not supported/enabled in this service"
+    details = "The operation is not implemented or not supported/enabled in this service"
 
 
 class Unknown(GrpcException):
