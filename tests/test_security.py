@@ -384,3 +384,129 @@ def test_unknown_exception_details_alone_keep_the_text_in(flavour: str) -> None:
         _, error = leaked_error(channel, "unary_unary")
     assert "hunter2" not in everything_the_client_got(error)
     assert error.details() == GENERIC
+
+
+# --- a code set before the unexpected exception: still no text of it -------------------
+
+
+def choose_code(request: DummyRequest, context: Any) -> None:
+    """What a handler may set before it fails: a code, and perhaps details of its own."""
+    context.set_code(grpc.StatusCode.FAILED_PRECONDITION)
+    if request.input == "with-details":
+        context.set_details(f"while checking {SECRET}")
+
+
+class SetsCodeThenLeaks(DummyServiceServicer):
+    """Sets a code, then fails with a secret text: unary kinds at once, streaming
+    responses after their first message. Plain ``def``: for sync and grpc.aio servers."""
+
+    def Execute(self, request: DummyRequest, context: Any) -> DummyResponse:
+        choose_code(request, context)
+        raise RuntimeError(SECRET)
+
+    def ExecuteServerStream(self, request: DummyRequest, context: Any) -> Iterator[DummyResponse]:
+        yield DummyResponse(output="first")
+        choose_code(request, context)
+        raise RuntimeError(SECRET)
+
+    def ExecuteClientStream(self, request_iterator: Iterator[DummyRequest], context: Any) -> DummyResponse:
+        choose_code(next(request_iterator), context)
+        raise RuntimeError(SECRET)
+
+    def ExecuteClientServerStream(
+        self, request_iterator: Iterator[DummyRequest], context: Any
+    ) -> Iterator[DummyResponse]:
+        for request in request_iterator:
+            yield DummyResponse(output="first")
+            choose_code(request, context)
+            raise RuntimeError(SECRET)
+
+
+class AsyncSetsCodeThenLeaks(DummyServiceServicer):
+    async def Execute(self, request: DummyRequest, context: Any) -> DummyResponse:
+        choose_code(request, context)
+        raise RuntimeError(SECRET)
+
+    async def ExecuteServerStream(self, request: DummyRequest, context: Any) -> AsyncIterator[DummyResponse]:
+        yield DummyResponse(output="first")
+        choose_code(request, context)
+        raise RuntimeError(SECRET)
+
+    async def ExecuteClientStream(self, request_iterator: AsyncIterator[DummyRequest], context: Any) -> DummyResponse:
+        choose_code(await anext(aiter(request_iterator)), context)
+        raise RuntimeError(SECRET)
+
+    async def ExecuteClientServerStream(
+        self, request_iterator: AsyncIterator[DummyRequest], context: Any
+    ) -> AsyncIterator[DummyResponse]:
+        async for request in request_iterator:
+            yield DummyResponse(output="first")
+            choose_code(request, context)
+            raise RuntimeError(SECRET)
+
+
+class WritingSetsCodeThenLeaks(AsyncSetsCodeThenLeaks):
+    """The streaming methods in grpc.aio's read/write style."""
+
+    async def ExecuteServerStream(self, request: DummyRequest, context: Any) -> None:  # type: ignore[override]
+        await context.write(DummyResponse(output="first"))
+        choose_code(request, context)
+        raise RuntimeError(SECRET)
+
+    async def ExecuteClientStream(self, request_iterator: Any, context: Any) -> DummyResponse:
+        choose_code(await context.read(), context)
+        raise RuntimeError(SECRET)
+
+    async def ExecuteClientServerStream(self, request_iterator: Any, context: Any) -> None:  # type: ignore[override]
+        request = await context.read()
+        await context.write(DummyResponse(output="first"))
+        choose_code(request, context)
+        raise RuntimeError(SECRET)
+
+
+SET_CODE_SERVERS = {
+    "sync": (ExceptionToStatusInterceptor, SetsCodeThenLeaks, False),
+    "aio_async_def": (AsyncExceptionToStatusInterceptor, AsyncSetsCodeThenLeaks, True),
+    "aio_read_write": (AsyncExceptionToStatusInterceptor, WritingSetsCodeThenLeaks, True),
+    "aio_plain_def": (AsyncExceptionToStatusInterceptor, SetsCodeThenLeaks, True),
+}
+
+
+def leaked_error_for(channel: Any, kind: str, text: str) -> tuple[list[str], Any]:
+    """:func:`leaked_error`, with the request text chosen."""
+    method, outputs = stub_method(DummyServiceStub(channel), kind), []
+    request: Any = iter([DummyRequest(input=text)]) if kind in STREAM_REQUEST_KINDS else DummyRequest(input=text)
+    with pytest.raises(grpc.RpcError) as raised:
+        if kind in STREAM_RESPONSE_KINDS:
+            outputs.extend(response.output for response in method(request, timeout=TIMEOUT))
+        else:
+            method(request, timeout=TIMEOUT)
+    return outputs, raised.value
+
+
+@pytest.mark.parametrize("chosen", ["code", "with-details"], ids=["set_code", "set_code_and_details"])
+@pytest.mark.parametrize("server", SET_CODE_SERVERS)
+@pytest.mark.parametrize("kind", KINDS)
+def test_fixed_details_also_after_a_code_set_by_the_handler(kind: str, server: str, chosen: str) -> None:
+    # The handler's code is kept, as 0.15.4 kept it; without fixed details, grpc would
+    # send its own text of the exception with it ("Exception calling application:
+    # password=...", or "Unexpected <class ...>: password=..." on grpc.aio).
+    interceptor_class, service, aio = SET_CODE_SERVERS[server]
+    interceptor = interceptor_class(grpc.StatusCode.INTERNAL, unknown_exception_details=GENERIC)
+    with serve(register(service()), [interceptor], aio_server=aio) as channel:
+        outputs, error = leaked_error_for(channel, kind, chosen)
+    assert outputs == (["first"] if kind in STREAM_RESPONSE_KINDS else [])
+    assert (error.code(), error.details()) == (grpc.StatusCode.FAILED_PRECONDITION, GENERIC)
+    text = everything_the_client_got(error)
+    assert "hunter2" not in text
+    assert "db-7" not in text
+    assert "RuntimeError" not in text
+
+
+@pytest.mark.parametrize("server", SET_CODE_SERVERS)
+def test_without_fixed_details_the_code_set_is_kept(server: str) -> None:
+    # As in 0.15.4: status_on_unknown_exception does not override a code already set.
+    interceptor_class, service, aio = SET_CODE_SERVERS[server]
+    with serve(register(service()), [interceptor_class(grpc.StatusCode.INTERNAL)], aio_server=aio) as channel:
+        _, error = leaked_error_for(channel, "unary_unary", "code")
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION

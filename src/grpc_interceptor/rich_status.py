@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Final, NamedTuple, Protocol, cast
 
 import grpc
 
+from grpc_interceptor._sendable import Sendable, sendable
 from grpc_interceptor.exceptions import GrpcException
 
 if TYPE_CHECKING:
@@ -105,6 +106,11 @@ class RichStatus(_Status, grpc.Status):
 def to_grpc_status(exception: GrpcException) -> RichStatus:
     """Return the status to abort an RPC with for ``exception``, its error details included.
 
+    The status is one that grpc can send: details are made valid UTF-8 and cut to the
+    size the status interceptors send, and what the exception's attributes hold that
+    cannot be sent is left out with a logged warning (see
+    :class:`~grpc_interceptor.ExceptionToStatusInterceptor`).
+
     Args:
         exception: The exception; its ``error_details`` go into the
             ``google.rpc.Status`` (packed as ``google.protobuf.Any``), and its
@@ -123,16 +129,26 @@ def to_grpc_status(exception: GrpcException) -> RichStatus:
         >>> status.code.name, status.details, [key for key, _ in status.trailing_metadata]
         ('UNAVAILABLE', 'busy', ['grpc-status-details-bin'])
     """
+    return rich_status_of(sendable(exception))
+
+
+def rich_status_of(status: Sendable) -> RichStatus:
+    """Return the rich status of an exception's sendable status (see :func:`to_grpc_status`).
+
+    For the status interceptors, which have made the status sendable already.
+    """
     modules = _modules()
-    code: grpc.StatusCode = exception.status_code
-    status = modules.status_class(code=code.value[0], message=exception.details)
-    for detail in exception.error_details:
-        status.details.add().Pack(detail)
-    wire = modules.rpc_status.to_status(status)
+    code = status.code
+    # The details go into the google.rpc.Status as they are sent: grpc_status checks
+    # on the client that the message is the call's details.
+    message = modules.status_class(code=code.value[0], message=status.details)
+    for detail in status.error_details:
+        message.details.add().Pack(detail)
+    wire = modules.rpc_status.to_status(message)
     # A rich status received earlier may still be in the metadata (an exception passed
     # on by a proxy): the one built here replaces it.
-    metadata = tuple((key, value) for key, value in exception.trailing_metadata if key != STATUS_DETAILS_KEY)
-    return RichStatus(code, exception.details, metadata + tuple(wire.trailing_metadata))
+    metadata = tuple((key, value) for key, value in status.trailing_metadata if key != STATUS_DETAILS_KEY)
+    return RichStatus(code, status.details, metadata + tuple(wire.trailing_metadata))
 
 
 def error_details_of(error: grpc.RpcError) -> tuple[Message, ...]:
