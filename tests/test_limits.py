@@ -19,7 +19,8 @@ from grpc_interceptor.limits import (
     ConcurrencyLimitInterceptor,
     RateLimitInterceptor,
 )
-from grpc_interceptor.testing import DummyRequest, dummy_client
+from grpc_interceptor.testing import DummyRequest, DummyService, StubContext, dummy_client, serve
+from grpc_interceptor.testing.protos.dummy_pb2_grpc import DummyServiceStub, add_DummyServiceServicer_to_server
 
 SERVERS = ["sync", "aio"]
 WAIT = 5.0  # seconds any wait in these tests may take at most
@@ -80,7 +81,13 @@ def concurrency(server: str, limit: int, **options: Any) -> Any:
 
 
 def client_for(server: str, gate: Gate, interceptors: list[Any]) -> Any:
-    return dummy_client(special_cases=gate.special_cases(server), interceptors=interceptors, aio_server=server == "aio")
+    if server == "aio":
+        return dummy_client(special_cases=gate.special_cases(server), interceptors=interceptors, aio_server=True)
+    # These tests hold several RPCs in flight at once; dummy_client's sync server runs one
+    # at a time (as 0.15.4's), so the echo service gets a server with more workers here.
+    service = DummyService(gate.special_cases(server))
+    channel = serve(lambda grpc_server: add_DummyServiceServicer_to_server(service, grpc_server), interceptors)
+    return StubContext(channel, DummyServiceStub)
 
 
 def wait_until(condition: Callable[[], bool]) -> None:

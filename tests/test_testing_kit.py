@@ -111,13 +111,6 @@ def test_aio_client_requires_aio_server(factory: Any) -> None:
             pass
 
 
-@pytest.mark.parametrize("factory", [dummy_client, dummy_channel])
-def test_aio_read_write_requires_aio_server(factory: Any) -> None:
-    with pytest.raises(ValueError, match="aio_server=True"):
-        with factory(aio_read_write=True):
-            pass
-
-
 @pytest.mark.parametrize(
     ("options", "fix"),
     [
@@ -279,3 +272,108 @@ def test_generated_code_ships_its_stubs():
         assert "mypy-protobuf" in stub
     assert "class DummyRequest(" in (folder / "dummy_pb2.pyi").read_text()
     assert "class DummyServiceStub" in (folder / "dummy_pb2_grpc.pyi").read_text()
+
+
+@pytest.mark.parametrize("aio_rw", [False, True])
+def test_aio_read_write_is_ignored_without_aio_server_as_in_0_15_4(aio_rw):
+    intr = MethodCounter()
+    with dummy_client(special_cases={}, interceptors=[intr], aio_server=False, aio_read_write=aio_rw) as client:
+        inputs = (DummyRequest(input=text) for text in ["foo", "bar"])
+        assert client.ExecuteClientStream(inputs).output == "foobar"
+        assert [r.output for r in client.ExecuteServerStream(DummyRequest(input="ab"))] == ["a", "b"]
+    assert intr.num_calls == {"/DummyService/ExecuteClientStream": 1, "/DummyService/ExecuteServerStream": 1}
+    with dummy_channel(special_cases={}, aio_read_write=True) as channel:
+        assert DummyServiceStub(channel).Execute(DummyRequest(input="x")).output == "x"
+
+
+@pytest.mark.parametrize(("aio", "aio_rw"), [(False, False), (True, False), (True, True)])
+def test_special_cases_are_read_when_an_rpc_arrives(aio, aio_rw):
+    special_cases = {}
+    with dummy_client(special_cases=special_cases, interceptors=[], aio_server=aio, aio_read_write=aio_rw) as client:
+        assert client.Execute(DummyRequest(input="later")).output == "later"
+        special_cases["later"] = lambda text, context: "added in the block"
+        assert client.Execute(DummyRequest(input="later")).output == "added in the block"
+        inputs = iter([DummyRequest(input="later"), DummyRequest(input="x")])
+        assert client.ExecuteClientStream(inputs).output == "added in the blockx"
+        del special_cases["later"]
+        assert client.Execute(DummyRequest(input="later")).output == "later"
+
+
+def test_sync_dummy_server_runs_one_rpc_at_a_time_as_in_0_15_4():
+    import threading
+
+    started = []
+    release = threading.Event()
+
+    def block(text, context):
+        started.append(text)
+        assert release.wait(TIMEOUT), "the test never released the first RPC"
+        return text
+
+    def mark(text, context):
+        started.append(text)
+        return text
+
+    with dummy_client(special_cases={"block": block, "mark": mark}) as client:
+        first = client.Execute.future(DummyRequest(input="block"), timeout=TIMEOUT)
+        for _ in range(200):  # bounded: 10 s at most
+            if started:
+                break
+            threading.Event().wait(0.05)
+        assert started == ["block"]
+        second = client.Execute.future(DummyRequest(input="mark"), timeout=TIMEOUT)
+        # One worker: the second RPC waits for the first one's thread.
+        threading.Event().wait(0.5)
+        assert started == ["block"]
+        release.set()
+        assert first.result().output == "block"
+        assert second.result().output == "mark"
+    assert started == ["block", "mark"]
+
+
+def test_0_15_4_module_attributes():
+    import inspect
+
+    import grpc.aio
+
+    import grpc_interceptor.exception_to_status
+    import grpc_interceptor.server
+    from grpc_interceptor.testing import DummyService
+    from grpc_interceptor.testing.dummy_client import (
+        AsyncDummyService,
+        AsyncReadWriteDummyService,
+        SpecialCaseFunction,
+        dummy_pb2_grpc,
+        grpc_aio,
+    )
+    from grpc_interceptor.testing.protos import dummy_pb2_grpc as generated
+
+    assert dummy_pb2_grpc is generated
+    assert grpc_aio is grpc.aio
+    assert grpc_interceptor.server.grpc_aio is grpc.aio
+    assert grpc_interceptor.exception_to_status.grpc_aio is grpc.aio
+    # A special case that 0.15.4 code annotates with SpecialCaseFunction is called.
+    case: SpecialCaseFunction = lambda text, context: text.upper()  # noqa: E731
+    with dummy_client(special_cases={"up": case}) as client:
+        assert client.Execute(DummyRequest(input="up")).output == "UP"
+    for service in (DummyService, AsyncDummyService, AsyncReadWriteDummyService):
+        for name in ("ExecuteClientStream", "ExecuteClientServerStream"):
+            assert list(inspect.signature(getattr(service, name)).parameters) == ["self", "request_iter", "context"]
+        for name in ("Execute", "ExecuteServerStream"):
+            assert list(inspect.signature(getattr(service, name)).parameters) == ["self", "request", "context"]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"interceptors": [SyncPass()], "aio_server": True}, "Set aio_server correctly"),
+        ({"interceptors": [AsyncPass()]}, "Set aio_server correctly"),
+    ],
+)
+def test_0_15_4_error_messages_are_kept(options, message):
+    with pytest.raises(TypeError, match=message):
+        with dummy_client(special_cases={}, **options):
+            pass
+    with pytest.raises(ValueError, match="aio_server must be True if aio_client is True"):
+        with dummy_client(special_cases={}, aio_client=True):
+            pass

@@ -197,11 +197,9 @@ def test_kit_refuses_client_interceptor_mixes() -> None:
         dummy_client(None, None, [SyncClient()], aio_server=True, aio_client=True)
 
 
-def test_kit_refuses_aio_options_without_an_aio_server() -> None:
+def test_kit_refuses_an_aio_client_without_an_aio_server() -> None:
     with pytest.raises(ValueError, match="aio_server=True"):
         dummy_client(None, None, aio_client=True)  # type: ignore[call-overload]
-    with pytest.raises(ValueError, match="aio_server=True"):
-        dummy_client(None, None, aio_read_write=True)  # type: ignore[call-overload]
 
 
 def test_aio_channel_interceptors_refuses_a_sync_client_interceptor() -> None:

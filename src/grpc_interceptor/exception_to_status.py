@@ -7,6 +7,7 @@ from typing import Any, NoReturn, Protocol, cast
 
 import grpc
 import grpc.aio
+from grpc import aio as grpc_aio  # noqa: F401  # pyright: ignore[reportUnusedImport]  # 0.15.4 had it
 
 from grpc_interceptor._sendable import LOGGER, Sendable, sendable, sendable_text
 from grpc_interceptor.exceptions import GrpcException

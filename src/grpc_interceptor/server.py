@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Generic, cast
 
 import grpc
 import grpc.aio
+from grpc import aio as grpc_aio  # noqa: F401  # pyright: ignore[reportUnusedImport]  # 0.15.4 had it
 
 from grpc_interceptor import _aio
 from grpc_interceptor._aio import SERVER_PIPELINE

@@ -24,12 +24,9 @@ import grpc.aio
 
 from grpc_interceptor.client import AsyncClientInterceptor, ClientInterceptor, aio_channel_interceptors
 from grpc_interceptor.server import AsyncServerInterceptor, ServerInterceptor
+from grpc_interceptor.testing.protos import dummy_pb2_grpc
 from grpc_interceptor.testing.protos.dummy_pb2 import DummyRequest, DummyResponse
-from grpc_interceptor.testing.protos.dummy_pb2_grpc import (
-    DummyServiceServicer,
-    DummyServiceStub,
-    add_DummyServiceServicer_to_server,
-)
+from grpc_interceptor.testing.protos.dummy_pb2_grpc import DummyServiceServicer, DummyServiceStub
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -50,6 +47,12 @@ __all__ = [
 #: What a special case does with the input string: return the output, or raise. On a
 #: grpc.aio server it may also be a coroutine function.
 SpecialCase: TypeAlias = Callable[[str, Any], str | Awaitable[str]]
+#: 0.15.4's name for :data:`SpecialCase`.
+SpecialCaseFunction: TypeAlias = SpecialCase
+
+# 0.15.4's module attributes, which code written for it imports from here:
+# ``grpc_aio``, ``dummy_pb2_grpc`` (imported above) and ``SpecialCaseFunction``.
+grpc_aio = grpc.aio
 
 # For aio_server known only at run time (0.15.4's tests parametrize it): either kind
 # of server interceptor; the kit checks the mix when it is called.
@@ -65,6 +68,9 @@ if TYPE_CHECKING:
 _StubT = TypeVar("_StubT", covariant=True)
 _ChannelT = TypeVar("_ChannelT", covariant=True)
 
+# The echo service's sync server runs one RPC at a time, as 0.15.4's did. serve(), for
+# your own servicers, gives them more workers.
+_DUMMY_SERVER_WORKERS = 1
 _SERVER_WORKERS = 8
 
 
@@ -100,7 +106,8 @@ class DummyService(DummyServiceServicer):
     """
 
     def __init__(self, special_cases: Mapping[str, SpecialCase] | None = None) -> None:
-        self._special_cases = dict(special_cases or {})
+        # The mapping itself, read when an RPC arrives: cases added later apply.
+        self._special_cases: Mapping[str, SpecialCase] = {} if special_cases is None else special_cases
 
     def _output(self, text: str, context: grpc.ServicerContext) -> str:
         special = self._special_cases.get(text)
@@ -115,22 +122,22 @@ class DummyService(DummyServiceServicer):
         """Echo the input, or run its special case."""
         return DummyResponse(output=self._output(request.input, context))
 
-    def ExecuteClientStream(
-        self, request_iterator: Iterable[DummyRequest], context: grpc.ServicerContext
+    def ExecuteClientStream(  # pyright: ignore[reportIncompatibleMethodOverride]  # request_iter, as in 0.15.4
+        self, request_iter: Iterable[DummyRequest], context: grpc.ServicerContext
     ) -> DummyResponse:
         """Concatenate the inputs (each through its special case) into one output."""
-        return DummyResponse(output="".join(self._output(request.input, context) for request in request_iterator))
+        return DummyResponse(output="".join(self._output(request.input, context) for request in request_iter))
 
     def ExecuteServerStream(self, request: DummyRequest, context: grpc.ServicerContext) -> Iterator[DummyResponse]:
         """Stream the input one character at a time (the special case runs first)."""
         for char in self._output(request.input, context):
             yield DummyResponse(output=char)
 
-    def ExecuteClientServerStream(
-        self, request_iterator: Iterable[DummyRequest], context: grpc.ServicerContext
+    def ExecuteClientServerStream(  # pyright: ignore[reportIncompatibleMethodOverride]  # request_iter, as in 0.15.4
+        self, request_iter: Iterable[DummyRequest], context: grpc.ServicerContext
     ) -> Iterator[DummyResponse]:
         """Answer each input with its output as it arrives."""
-        for request in request_iterator:
+        for request in request_iter:
             yield DummyResponse(output=self._output(request.input, context))
 
 
@@ -141,7 +148,8 @@ class AsyncDummyService(DummyServiceServicer):
     """
 
     def __init__(self, special_cases: Mapping[str, SpecialCase] | None = None) -> None:
-        self._special_cases = dict(special_cases or {})
+        # The mapping itself, read when an RPC arrives: cases added later apply.
+        self._special_cases: Mapping[str, SpecialCase] = {} if special_cases is None else special_cases
 
     async def _output(self, text: str, context: grpc.aio.ServicerContext[Any, Any]) -> str:
         special = self._special_cases.get(text)
@@ -154,11 +162,11 @@ class AsyncDummyService(DummyServiceServicer):
         """Echo the input, or run its special case."""
         return DummyResponse(output=await self._output(request.input, context))
 
-    async def ExecuteClientStream(
-        self, request_iterator: AsyncIterator[DummyRequest], context: grpc.aio.ServicerContext[Any, Any]
+    async def ExecuteClientStream(  # pyright: ignore[reportIncompatibleMethodOverride]  # as in 0.15.4
+        self, request_iter: AsyncIterator[DummyRequest], context: grpc.aio.ServicerContext[Any, Any]
     ) -> DummyResponse:
         """Concatenate the inputs into one output."""
-        outputs = [await self._output(request.input, context) async for request in request_iterator]
+        outputs = [await self._output(request.input, context) async for request in request_iter]
         return DummyResponse(output="".join(outputs))
 
     async def ExecuteServerStream(
@@ -168,11 +176,11 @@ class AsyncDummyService(DummyServiceServicer):
         for char in await self._output(request.input, context):
             yield DummyResponse(output=char)
 
-    async def ExecuteClientServerStream(
-        self, request_iterator: AsyncIterator[DummyRequest], context: grpc.aio.ServicerContext[Any, Any]
+    async def ExecuteClientServerStream(  # pyright: ignore[reportIncompatibleMethodOverride]  # as in 0.15.4
+        self, request_iter: AsyncIterator[DummyRequest], context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[DummyResponse]:
         """Answer each input as it arrives."""
-        async for request in request_iterator:
+        async for request in request_iter:
             yield DummyResponse(output=await self._output(request.input, context))
 
 
@@ -194,7 +202,7 @@ class AsyncReadWriteDummyService(AsyncDummyService):
             yield await self._output(request.input, context)
 
     async def ExecuteClientStream(
-        self, request_iterator: object, context: grpc.aio.ServicerContext[DummyRequest, DummyResponse]
+        self, request_iter: object, context: grpc.aio.ServicerContext[DummyRequest, DummyResponse]
     ) -> DummyResponse:
         """Concatenate the inputs, read with ``context.read()``."""
         return DummyResponse(output="".join([output async for output in self._read_all(context)]))
@@ -207,7 +215,7 @@ class AsyncReadWriteDummyService(AsyncDummyService):
             await context.write(DummyResponse(output=char))
 
     async def ExecuteClientServerStream(  # type: ignore[override]  # pyright: ignore[reportIncompatibleMethodOverride]
-        self, request_iterator: object, context: grpc.aio.ServicerContext[DummyRequest, DummyResponse]
+        self, request_iter: object, context: grpc.aio.ServicerContext[DummyRequest, DummyResponse]
     ) -> None:
         """Read each input and write its output."""
         async for output in self._read_all(context):
@@ -340,17 +348,17 @@ def _check_interceptors(
 ) -> None:
     """Refuse sync/async mixes up front, with the fix in the message."""
     if aio_client and not aio_server:
-        raise ValueError("aio_client=True requires aio_server=True")
+        raise ValueError("aio_server must be True if aio_client is True: pass aio_server=True with aio_client=True")
     for interceptor in interceptors or ():
         name = type(interceptor).__name__
         if aio_server and isinstance(interceptor, ServerInterceptor):
             raise TypeError(
-                f"{name} is a sync ServerInterceptor, but aio_server=True: "
+                f"Set aio_server correctly: {name} is a sync ServerInterceptor, but aio_server=True; "
                 "use an AsyncServerInterceptor, or aio_server=False"
             )
         if not aio_server and isinstance(interceptor, AsyncServerInterceptor):
             raise TypeError(
-                f"{name} is an AsyncServerInterceptor, but the server is sync: "
+                f"Set aio_server correctly: {name} is an AsyncServerInterceptor, but the server is sync; "
                 "pass aio_server=True, or use a ServerInterceptor"
             )
     for interceptor in client_interceptors or ():
@@ -428,7 +436,7 @@ def serve(
         TypeError: If a sync interceptor is given for an async server or client,
             or the reverse.
     """
-    return _serve(register, interceptors, client_interceptors, aio_server, aio_client)
+    return _serve(register, interceptors, client_interceptors, aio_server, aio_client, _SERVER_WORKERS)
 
 
 def _serve(
@@ -437,6 +445,7 @@ def _serve(
     client_interceptors: Sequence[Any] | None,
     aio_server: bool,
     aio_client: bool,
+    workers: int,
 ) -> ChannelContext[Any]:
     _check_interceptors(interceptors, client_interceptors, aio_server, aio_client)
 
@@ -450,7 +459,7 @@ def _serve(
                 raise
             stop = thread.close
         else:
-            executor = futures.ThreadPoolExecutor(max_workers=_SERVER_WORKERS)
+            executor = futures.ThreadPoolExecutor(max_workers=workers)
             server = grpc.server(executor, interceptors=list(interceptors or ()))
             register(server)
             port = server.add_insecure_port("127.0.0.1:0")
@@ -482,16 +491,16 @@ def _serve(
 def _dummy_register(
     special_cases: Mapping[str, SpecialCase] | None, aio_server: bool, aio_read_write: bool
 ) -> Callable[[Any], None]:
-    if aio_read_write and not aio_server:
-        raise ValueError("aio_read_write=True requires aio_server=True")
+    # As in 0.15.4, aio_read_write chooses between the two grpc.aio services: without
+    # aio_server it has nothing to choose and is ignored.
     service: DummyServiceServicer
-    if aio_read_write:
+    if aio_server and aio_read_write:
         service = AsyncReadWriteDummyService(special_cases)
     elif aio_server:
         service = AsyncDummyService(special_cases)
     else:
         service = DummyService(special_cases)
-    return lambda server: add_DummyServiceServicer_to_server(service, server)
+    return lambda server: dummy_pb2_grpc.add_DummyServiceServicer_to_server(service, server)
 
 
 @overload
@@ -543,7 +552,7 @@ def dummy_channel(
 ) -> ChannelContext[Any]:
     """Like :func:`dummy_client`, giving the channel instead of a stub."""
     register = _dummy_register(special_cases, aio_server, aio_read_write)
-    return _serve(register, interceptors, client_interceptors, aio_server, aio_client)
+    return _serve(register, interceptors, client_interceptors, aio_server, aio_client, _DUMMY_SERVER_WORKERS)
 
 
 @overload
@@ -608,17 +617,18 @@ def dummy_client(
         aio_server: Serve with ``grpc.aio``.
         aio_client: Give a ``grpc.aio`` stub (needs ``aio_server=True``); its calls
             are awaited, so use it from an ``async def`` test.
-        aio_read_write: Serve the read/write-API variant of the service (needs
-            ``aio_server=True``).
+        aio_read_write: With ``aio_server=True``, serve the read/write-API variant of
+            the service (:class:`AsyncReadWriteDummyService`); ignored without it, as
+            in 0.15.4.
 
     Returns:
         A context manager giving the stub.
 
     Raises:
-        ValueError: For ``aio_client`` or ``aio_read_write`` without ``aio_server``.
+        ValueError: For ``aio_client`` without ``aio_server``.
         TypeError: For a sync interceptor where an async one is needed, or the
             reverse.
     """
     register = _dummy_register(special_cases, aio_server, aio_read_write)
-    channel = _serve(register, interceptors, client_interceptors, aio_server, aio_client)
+    channel = _serve(register, interceptors, client_interceptors, aio_server, aio_client, _DUMMY_SERVER_WORKERS)
     return StubContext(channel, DummyServiceStub)
