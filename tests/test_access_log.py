@@ -18,7 +18,13 @@ from typing import Any
 import grpc
 import pytest
 
-from grpc_interceptor import AsyncExceptionToStatusInterceptor, ExceptionToStatusInterceptor, methods, select
+from grpc_interceptor import (
+    AsyncExceptionToStatusInterceptor,
+    ClientInterceptor,
+    ExceptionToStatusInterceptor,
+    methods,
+    select,
+)
 from grpc_interceptor.access_log import (
     DEFAULT_LEVELS,
     AccessLogClientInterceptor,
@@ -414,3 +420,22 @@ def test_fields_are_the_documented_ones(capture):
         (record,) = capture.wait_for(1)
     for name in _fields(record):
         assert f"``{name}``" in access_log.__doc__
+
+
+class PlainResponses(ClientInterceptor):
+    """Answers streaming calls with a plain generator, as opentelemetry's interceptor does."""
+
+    def on_unary_stream(self, method, request, call_details):
+        return (response for response in method(request, call_details))
+
+    def on_stream_stream(self, method, request_iterator, call_details):
+        return (response for response in method(request_iterator, call_details))
+
+
+def test_sync_client_an_inner_interceptor_may_answer_with_a_plain_iterator(capture):
+    interceptor = AccessLogClientInterceptor(capture.logger, message_counts=True)
+    with dummy_client({}, [], [interceptor, PlainResponses()]) as client:
+        assert call(client, "ExecuteServerStream", ["abc"]) == ("OK", ["a", "b", "c"])
+        assert call(client, "ExecuteClientServerStream", ["x", "y"]) == ("OK", ["x", "y"])
+        records = capture.wait_for(2)
+    assert [(r.grpc_code, r.grpc_msg_sent, r.grpc_msg_received) for r in records] == [("OK", 1, 3), ("OK", 2, 2)]

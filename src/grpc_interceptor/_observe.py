@@ -51,6 +51,10 @@ BIDI_STREAM: Final = "bidi_stream"
 
 _CODE_BY_NUMBER: Final = {code.value[0]: code for code in grpc.StatusCode}
 
+#: Seconds of deadline left below which a call the client abandoned counts as one
+#: whose deadline passed (see ``_gone``).
+_DEADLINE_GRACE: Final = 0.05
+
 
 @lru_cache(maxsize=4096)
 def split_method(method: str) -> tuple[str, str]:
@@ -107,7 +111,10 @@ def _gone(context: Any) -> grpc.StatusCode:
         remaining = context.time_remaining()
     except Exception:  # a context that cannot tell: the client went away all the same
         remaining = None
-    if remaining is not None and remaining <= 0:
+    # The client's own timer fires first and cancels the call; the server's copy of the
+    # deadline (taken from the request's header when it arrived) may be a few
+    # milliseconds behind, hence the grace.
+    if remaining is not None and remaining <= _DEADLINE_GRACE:
         return grpc.StatusCode.DEADLINE_EXCEEDED
     return grpc.StatusCode.CANCELLED
 
@@ -326,7 +333,10 @@ class _ObservedCallIterator:
         try:
             response = next(self._call)
         except StopIteration:
-            self._once.finish(self._call.code())
+            # What an interceptor further in returned may be a plain iterator of
+            # responses (opentelemetry's is) rather than grpc's call: it ended well.
+            code_of = getattr(self._call, "code", None)
+            self._once.finish(code_of() if callable(code_of) else grpc.StatusCode.OK)
             raise
         except grpc.RpcError as error:
             self._once.finish(_rpc_error_code(error))
@@ -336,6 +346,13 @@ class _ObservedCallIterator:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._call, name)
+
+
+class _Answered:
+    """What ``done`` sees for an answer that is not a call: a success."""
+
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.OK
 
 
 def _rpc_error_code(error: BaseException) -> grpc.StatusCode:
@@ -369,7 +386,11 @@ class ObservingClientInterceptor(_Observer, ClientInterceptor):
                 self._message_received(rpc)
             once.finish(code)
 
-        call.add_done_callback(done)
+        add_done_callback = getattr(call, "add_done_callback", None)
+        if add_done_callback is None:  # a bare answer from an interceptor further in: it succeeded
+            done(_Answered())
+        else:
+            add_done_callback(done)
         return call
 
     def on_unary_unary(self, method: Any, request: Any, call_details: Any, /) -> Any:
@@ -393,7 +414,9 @@ class ObservingClientInterceptor(_Observer, ClientInterceptor):
             if code is not grpc.StatusCode.OK:
                 once.finish(code)
 
-        call.add_done_callback(done)
+        add_done_callback = getattr(call, "add_done_callback", None)
+        if add_done_callback is not None:  # not on a plain iterator of responses
+            add_done_callback(done)
         return _ObservedCallIterator(call, once, self)
 
     def on_unary_stream(self, method: Any, request: Any, call_details: Any, /) -> Any:
