@@ -8,6 +8,9 @@
   API page shows every public name, and every internal link of every page leads to
   an existing page and anchor.
 * ``benchmarks/chart.py`` draws what the benchmark's results say.
+* Every Python block of the README runs on its own, as pasted into a file, or says in
+  its first line that it is a fragment; no line of a block a reader copies scrolls
+  at 1280 pixels.
 """
 
 from __future__ import annotations
@@ -497,3 +500,60 @@ def test_the_committed_chart_and_table_come_from_the_chart_script() -> None:
     page = (DOCS / "guide" / "performance.md").read_text()
     assert "../_static/overhead.svg" in page and "_overhead_table.md" in page
     assert "python benchmarks/bench.py" in page and "python benchmarks/chart.py" in page
+
+
+# --- The README's blocks, as a reader copies them ----------------------------------------
+
+README = ROOT / "README.md"
+
+#: The longest line of a copied block that shows without scrolling at 1280 pixels, on
+#: the package index, on GitHub and in the documentation's theme.
+MAX_LINE = 88
+
+#: The first line of a block that is not meant to run on its own says so, and what the
+#: reader supplies.
+FRAGMENT = "# Fragment: "
+
+
+def readme_blocks(language: str) -> list[tuple[int, str]]:
+    """The README's ``language`` blocks after its opening teaser, with their line numbers."""
+    text = README.read_text()
+    body = text.index("\n## ")  # the teaser above the first section shows types, not a program
+    found = []
+    for match in re.finditer(rf"^```{language}\n(.*?)^```", text, re.MULTILINE | re.DOTALL):
+        if match.start() > body:
+            found.append((text.count("\n", 0, match.start()) + 2, match.group(1)))
+    return found
+
+
+def copied_lines(language: str, block: str) -> list[str]:
+    """The lines a copy button copies: a shell session's prompt lines, else every line."""
+    lines = block.splitlines()
+    if language == "console" and any(line.startswith("$ ") for line in lines):
+        return [line for line in lines if line.startswith("$ ")]
+    return lines
+
+
+@pytest.mark.slow
+def test_every_readme_python_block_runs_or_says_it_is_a_fragment(tmp_path: Path) -> None:
+    blocks = readme_blocks("python")
+    runnable = [(line, block) for line, block in blocks if not block.startswith(FRAGMENT)]
+    assert len(runnable) >= len(blocks) // 2
+    for line, block in runnable:
+        script = tmp_path / f"readme_line_{line}.py"
+        script.write_text(block)
+        result = subprocess.run(
+            [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert result.returncode == 0, f"README.md:{line}: the block fails on its own:\n{result.stderr}"
+
+
+def test_readme_blocks_fit_the_page() -> None:
+    long = [
+        f"README.md:{line}: {len(text)} characters"
+        for language in ("python", "console")
+        for line, block in readme_blocks(language)
+        for text in copied_lines(language, block)
+        if len(text) > MAX_LINE
+    ]
+    assert not long, "\n".join(long)
