@@ -336,7 +336,8 @@ class _ObservedCallIterator:
             # What an interceptor further in returned may be a plain iterator of
             # responses (opentelemetry's is) rather than grpc's call: it ended well.
             code_of = getattr(self._call, "code", None)
-            self._once.finish(code_of() if callable(code_of) else grpc.StatusCode.OK)
+            code = _as_code(code_of()) if callable(code_of) else None
+            self._once.finish(grpc.StatusCode.OK if code is None else code)
             raise
         except grpc.RpcError as error:
             self._once.finish(_rpc_error_code(error))
