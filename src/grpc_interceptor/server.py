@@ -11,6 +11,7 @@ the class hierarchy wins for that kind.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -22,9 +23,9 @@ from grpc import aio as grpc_aio  # noqa: F401  # pyright: ignore[reportUnusedIm
 
 from grpc_interceptor import _aio
 from grpc_interceptor._aio import SERVER_PIPELINE
-from grpc_interceptor._handlers import HandlerCache, behavior_of, keep, rebuild_handler
+from grpc_interceptor._handlers import HandlerCache, behavior_of, keep, rebuild_handler, refusing_handler
 from grpc_interceptor._hooks import HOOK_FOR_KIND, construct, pick_hook, refusal
-from grpc_interceptor._matching import applies_to
+from grpc_interceptor._matching import match
 from grpc_interceptor.protocols import (
     AsyncServerContinuation,
     AsyncStreamStreamContinuation,
@@ -46,6 +47,20 @@ if TYPE_CHECKING:
     _Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 
 __all__ = ["AsyncServerInterceptor", "MethodName", "ServerInterceptor", "parse_method_name"]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+def _refuse_mistyped(handler: _Handler, mistake: str, *, aio: bool) -> _Handler:
+    """Log, once per method, why a typed interceptor can never run for it; refuse its RPCs."""
+    _LOGGER.error(mistake)
+    return refusing_handler(
+        handler,
+        grpc.StatusCode.INTERNAL,
+        "a server interceptor is typed for other messages than this method's (the server's log says which)",
+        aio=aio,
+    )
+
 
 # grpc's entry points, besides the hooks, and the method that builds the wrapped handler:
 # a subclass that overrides one does its own thing (a selection, a chain).
@@ -273,8 +288,9 @@ class ServerInterceptor(grpc.ServerInterceptor, Generic[RequestT, ResponseT]):
         return cache.put(method, handler, self._grpc_interceptor_wrap(handler, method))
 
     def _grpc_interceptor_wrap(self, handler: _Handler, method_name: str) -> _Handler:
-        if not applies_to(self, ServerInterceptor, handler, method_name):
-            return handler
+        verdict = match(self, ServerInterceptor, handler, method_name)
+        if not verdict.applies:
+            return handler if verdict.mistake is None else _refuse_mistyped(handler, verdict.mistake, aio=False)
         hook, _ = pick_hook(
             self, ServerInterceptor, HOOK_FOR_KIND[handler.request_streaming, handler.response_streaming]
         )
@@ -459,8 +475,9 @@ class AsyncServerInterceptor(grpc.aio.ServerInterceptor, Generic[RequestT, Respo
         return cache.put(method, handler, self._grpc_interceptor_wrap(handler, method))
 
     def _grpc_interceptor_wrap(self, handler: _Handler, method_name: str) -> _Handler:
-        if not applies_to(self, AsyncServerInterceptor, handler, method_name):
-            return handler
+        verdict = match(self, AsyncServerInterceptor, handler, method_name)
+        if not verdict.applies:
+            return handler if verdict.mistake is None else _refuse_mistyped(handler, verdict.mistake, aio=True)
         streaming_request, streaming_response = handler.request_streaming, handler.response_streaming
         hook, catch_all = pick_hook(self, AsyncServerInterceptor, HOOK_FOR_KIND[streaming_request, streaming_response])
         original = behavior_of(handler)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 import grpc
 import grpc.aio
 
+from grpc_interceptor._matching import check_typed_interceptors_ran
 from grpc_interceptor.client import AsyncClientInterceptor, ClientInterceptor, aio_channel_interceptors
 from grpc_interceptor.server import AsyncServerInterceptor, ServerInterceptor
 from grpc_interceptor.testing.protos import dummy_pb2_grpc
@@ -274,12 +275,20 @@ class ChannelContext(Generic[_ChannelT]):
     closed properly only by ``async with``; ``with`` schedules its closing.
     """
 
-    def __init__(self, open_: Callable[[], tuple[_ChannelT, Callable[[], None]]]) -> None:
+    def __init__(
+        self,
+        open_: Callable[[], tuple[_ChannelT, Callable[[], None]]],
+        watch: Callable[[], Callable[[], None]] | None = None,
+    ) -> None:
         self._open = open_
         self._close: Callable[[], None] | None = None
         self._channel: _ChannelT | None = None
+        # Called on entry; what it returns is called after a block that raised nothing.
+        self._watch = watch
+        self._check: Callable[[], None] | None = None
 
     def __enter__(self) -> _ChannelT:
+        self._check = self._watch() if self._watch is not None else None
         self._channel, self._close = self._open()
         return self._channel
 
@@ -300,6 +309,9 @@ class ChannelContext(Generic[_ChannelT]):
         finally:
             if close is not None:
                 close()
+        check, self._check = self._check, None
+        if exc_type is None and check is not None:
+            check()
 
     async def __aenter__(self) -> _ChannelT:
         return self.__enter__()
@@ -435,6 +447,9 @@ def serve(
         ValueError: If ``aio_client`` is set without ``aio_server``.
         TypeError: If a sync interceptor is given for an async server or client,
             or the reverse.
+        AssertionError: On leaving a block that raised nothing, if a typed server
+            interceptor ran for none of the methods the block called: its type
+            arguments match none of them, so it tested nothing.
     """
     return _serve(register, interceptors, client_interceptors, aio_server, aio_client, _SERVER_WORKERS)
 
@@ -485,7 +500,8 @@ def _serve(
             raise
         return channel, stop
 
-    return ChannelContext(open_)
+    # A typed interceptor that ran for none of the methods called tested nothing: say so.
+    return ChannelContext(open_, lambda: check_typed_interceptors_ran(interceptors or ()))
 
 
 def _dummy_register(
@@ -628,6 +644,9 @@ def dummy_client(
         ValueError: For ``aio_client`` without ``aio_server``.
         TypeError: For a sync interceptor where an async one is needed, or the
             reverse.
+        AssertionError: On leaving a block that raised nothing, if a typed server
+            interceptor ran for none of the methods the block called (see
+            :func:`serve`).
     """
     register = _dummy_register(special_cases, aio_server, aio_read_write)
     channel = _serve(register, interceptors, client_interceptors, aio_server, aio_client, _DUMMY_SERVER_WORKERS)
