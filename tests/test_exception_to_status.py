@@ -8,10 +8,17 @@ from typing import Any
 import grpc
 import pytest
 from conftest import INPUTS, KINDS, METHOD, STREAMING_RESPONSE_KINDS, Outcome, call, echo
+from google.rpc.error_details_pb2 import ErrorInfo
 from grpc import StatusCode
 
-from grpc_interceptor import ExceptionToStatusInterceptor, ServerInterceptor, exceptions
+from grpc_interceptor import (
+    AsyncExceptionToStatusInterceptor,
+    ExceptionToStatusInterceptor,
+    ServerInterceptor,
+    exceptions,
+)
 from grpc_interceptor.exceptions import GrpcException, NotFound
+from grpc_interceptor.rich_status import error_details_of
 from grpc_interceptor.testing import DummyRequest, DummyResponse, dummy_client, raises
 
 # Inputs that reach the special case "error" after the RPC has sent what it could:
@@ -281,3 +288,49 @@ def test_readme_testing_example() -> None:
         with pytest.raises(grpc.RpcError) as e:
             client.Execute(DummyRequest(input="error"))
         assert e.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+# --- rich error details with details that must be made sendable -----------------------
+
+LONG_ACCENTED = "é" * 5_000  # six bytes each on the wire: cut to 339 of them and the mark
+
+
+class FakeDetail:
+    """Passes the constructor's duck-typed check of a protobuf message, but cannot be packed."""
+
+    DESCRIPTOR = None
+
+    def SerializeToString(self) -> bytes:
+        return b""
+
+
+def rich_client(server: str, special_cases: dict[str, Any]) -> Any:
+    if server == "sync":
+        return dummy_client(special_cases, [ExceptionToStatusInterceptor()])
+    return dummy_client(special_cases, [AsyncExceptionToStatusInterceptor()], aio_server=True)
+
+
+@pytest.mark.parametrize("server", ["sync", "aio"])
+def test_rich_details_go_with_the_details_as_sent(server: str) -> None:
+    # grpc_status checks on the client that the google.rpc.Status's message is the
+    # call's details: the rich status must carry the details as they were cut.
+    info = ErrorInfo(reason="TOO_LONG", domain="example.com")
+    special_cases = {
+        "long": raises(NotFound(LONG_ACCENTED + "\udcff", error_details=[info])),
+    }
+    with rich_client(server, special_cases) as client, pytest.raises(grpc.RpcError) as raised:
+        client.Execute(DummyRequest(input="long"), timeout=10)
+    error: Any = raised.value
+    assert error.code() == StatusCode.NOT_FOUND
+    assert error.details() == "é" * 339 + " ... (cut)"
+    assert error_details_of(error) == (info,)
+
+
+@pytest.mark.parametrize("server", ["sync", "aio"])
+def test_rich_details_that_cannot_be_packed_leave_the_status(server: str, caplog: Any) -> None:
+    special_cases = {"fake": raises(NotFound("no such thing", error_details=[FakeDetail()]))}  # type: ignore[list-item]
+    with rich_client(server, special_cases) as client, pytest.raises(grpc.RpcError) as raised:
+        client.Execute(DummyRequest(input="fake"), timeout=10)
+    error: Any = raised.value
+    assert (error.code(), error.details()) == (StatusCode.NOT_FOUND, "no such thing")
+    assert "error_details are not sent" in caplog.text
