@@ -7,8 +7,11 @@ import pickle
 import grpc
 import pytest
 from grpc import StatusCode
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from grpc_interceptor import exceptions
+from grpc_interceptor._sendable import sendable_text
 from grpc_interceptor.exceptions import GrpcException, NotFound, exception_class_for
 
 #: The 16 subclasses of 0.15.4 and the code of each.
@@ -190,3 +193,36 @@ def test_unpickled_exception_is_raised_and_caught_as_its_class() -> None:
     again = pickle.loads(pickle.dumps(Rich("email", reason="bad")))
     with pytest.raises(exceptions.InvalidArgument, match="email: bad"):
         raise again
+
+
+# --- what a status's details become on the wire ----------------------------------------
+
+
+def wire_size(text: str) -> int:
+    """The bytes grpc sends for details: percent-encoding of all but printable ASCII and '%'."""
+    return sum(1 if " " <= char <= "~" and char != "%" else 3 * len(char.encode()) for char in text)
+
+
+@settings(max_examples=300, deadline=None)
+# Surrogates included: os.fsdecode() makes them of undecodable bytes.
+@given(st.text(alphabet=st.characters(exclude_categories=()), max_size=3000))
+def test_details_are_sendable_and_bounded(text: str) -> None:
+    sent = sendable_text(text)
+    sent.encode("utf-8")  # raises for a lone surrogate
+    assert wire_size(sent) <= 2048
+    valid = text.encode("utf-8", "replace").decode("utf-8")
+    if wire_size(valid) <= 2048:
+        assert sent == valid
+    else:
+        assert sent.endswith(" ... (cut)")
+        kept = sent.removesuffix(" ... (cut)")
+        assert valid.startswith(kept)
+        # As much as fits: one more character would not.
+        assert wire_size(valid[: len(kept) + 1]) + len(" ... (cut)") > 2048
+
+
+def test_details_cut_at_the_documented_size() -> None:
+    assert sendable_text("x" * 2048) == "x" * 2048
+    assert sendable_text("x" * 2049) == "x" * 2038 + " ... (cut)"
+    assert sendable_text("%" * 700) == "%" * 679 + " ... (cut)"
+    assert sendable_text("naïve \udcff") == "naïve ?"
