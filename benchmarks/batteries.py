@@ -63,6 +63,7 @@ from grpc_interceptor.limits import (
     ConcurrencyLimitInterceptor,
     RateLimitInterceptor,
 )
+from grpc_interceptor.retry import AsyncRetryInterceptor, RetryInterceptor
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_JSON = HERE / "results" / "batteries.json"
@@ -146,6 +147,9 @@ _TOKEN = (("authorization", "Bearer t0k3n"),)
 
 #: The batteries' rows; each side's two reference rows are added by :func:`all_cases`.
 CASES: list[Case] = [
+    Case("retry: succeeded at once", "sync-client", lambda: [RetryInterceptor()]),
+    Case("retry: succeeded at once, with a timeout", "sync-client", lambda: [RetryInterceptor()], timeout=5.0),
+    Case("retry: succeeded at once", "aio-client", lambda: [AsyncRetryInterceptor()]),
     Case("deadline: the caller set a timeout", "sync-client", lambda: [DeadlineInterceptor(5.0)], timeout=1.0),
     Case("deadline: method without a default", "sync-client", lambda: [DeadlineInterceptor(per_method={"a.B": 1})]),
     Case("deadline: the caller set a timeout", "aio-client", lambda: [AsyncDeadlineInterceptor(5.0)], timeout=1.0),
