@@ -118,12 +118,13 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.chains or ():
         if name not in names:
             parser.error(f"--chain {name!r}: not one of bench.CHAINS ({', '.join(sorted(names))})")
-    wanted = {"grpc-interceptor", *args.chains} if args.chains else names  # "none" is the row to compare with
-    chains = [
-        chain
-        for chain, (name, count) in enumerate(bench.CHAINS)
-        if name != "control" and (name in wanted) and (name != "grpc-interceptor" or count == 0 or not args.chains)
-    ]
+    asked = set(args.chains or names)
+
+    def wanted(name: str, count: int) -> bool:
+        # ours without interceptors is the row every other is compared with
+        return name != "control" and (name in asked or (name == "grpc-interceptor" and count == 0))
+
+    chains = [chain for chain, (name, count) in enumerate(bench.CHAINS) if wanted(name, count)]
     kinds = (args.server,) if args.server else ("sync", "aio")
     jobs = [(kind, chain) for kind in kinds for chain in chains]
 
