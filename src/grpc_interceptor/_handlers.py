@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import grpc
 import grpc.aio
 
+from grpc_interceptor._kinds import BY_STREAMING
+
 if TYPE_CHECKING:
     from typing import TypeAlias
 
@@ -37,20 +39,12 @@ CACHE_LIMIT: Final = 4096
 
 _StateT = TypeVar("_StateT")
 
-_BUILDERS: Final = {
-    (False, False): grpc.unary_unary_rpc_method_handler,
-    (False, True): grpc.unary_stream_rpc_method_handler,
-    (True, False): grpc.stream_unary_rpc_method_handler,
-    (True, True): grpc.stream_stream_rpc_method_handler,
-}
-
 
 def behavior_of(handler: _Handler) -> Callable[..., Any]:
     """Return the one behaviour a handler carries, whatever its kind."""
-    if handler.request_streaming:
-        found = handler.stream_stream if handler.response_streaming else handler.stream_unary
-    else:
-        found = handler.unary_stream if handler.response_streaming else handler.unary_unary
+    found: Callable[..., Any] | None = getattr(
+        handler, BY_STREAMING[handler.request_streaming, handler.response_streaming].name
+    )
     if found is None:  # a handler built by hand with the flags and the behaviour at odds
         raise TypeError(
             f"grpc method handler {handler!r} has request_streaming={handler.request_streaming} and "
@@ -61,12 +55,13 @@ def behavior_of(handler: _Handler) -> Callable[..., Any]:
 
 def rebuild_handler(handler: _Handler, behavior: Callable[..., Any]) -> _Handler:
     """Return a handler of the same kind and serializers as ``handler`` running ``behavior``."""
-    build = _BUILDERS[handler.request_streaming, handler.response_streaming]
-    return build(
+    build = BY_STREAMING[handler.request_streaming, handler.response_streaming].builder
+    rebuilt: _Handler = build(
         behavior,
         request_deserializer=handler.request_deserializer,
         response_serializer=handler.response_serializer,
     )
+    return rebuilt
 
 
 def _dropped() -> None:

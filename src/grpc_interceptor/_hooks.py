@@ -9,15 +9,12 @@ import difflib
 from collections.abc import Callable
 from typing import Any, Final
 
+from grpc_interceptor._kinds import BY_STREAMING
+
 __all__ = ["HOOKS", "HOOK_FOR_KIND", "construct", "pick_hook", "refusal"]
 
 #: The typed hook for each kind, keyed on (request streaming, response streaming).
-HOOK_FOR_KIND: Final = {
-    (False, False): "on_unary_unary",
-    (False, True): "on_unary_stream",
-    (True, False): "on_stream_unary",
-    (True, True): "on_stream_stream",
-}
+HOOK_FOR_KIND: Final = {streaming: kind.hook for streaming, kind in BY_STREAMING.items()}
 HOOKS: Final = ("intercept", *HOOK_FOR_KIND.values())
 
 

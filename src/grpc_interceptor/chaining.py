@@ -24,14 +24,9 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast, overload
 import grpc
 import grpc.aio
 
-from grpc_interceptor._aio_calls import (
-    AnsweredStreamStreamCall,
-    AnsweredStreamUnaryCall,
-    AnsweredUnaryStreamCall,
-    AnsweredUnaryUnaryCall,
-)
 from grpc_interceptor._call_details import as_our_details
-from grpc_interceptor._hooks import HOOK_FOR_KIND, pick_hook
+from grpc_interceptor._hooks import pick_hook
+from grpc_interceptor._kinds import BY_HOOK, KINDS
 from grpc_interceptor.client import AsyncClientInterceptor, ClientInterceptor
 from grpc_interceptor.selection import (
     SelectedAsyncServerInterceptor,
@@ -212,19 +207,6 @@ def _fused_async_server(wraps: list[_Wrap]) -> ChainedAsyncServerInterceptor:
 #: outer members instead.
 _FAILURE: Final[Any] = getattr(importlib.import_module("grpc._interceptor"), "_FailureOutcome", None)
 
-_GRPC_METHOD: Final = {
-    "on_unary_unary": "intercept_unary_unary",
-    "on_unary_stream": "intercept_unary_stream",
-    "on_stream_unary": "intercept_stream_unary",
-    "on_stream_stream": "intercept_stream_stream",
-}
-_GRPC_CLASS: Final = {
-    "on_unary_unary": grpc.UnaryUnaryClientInterceptor,
-    "on_unary_stream": grpc.UnaryStreamClientInterceptor,
-    "on_stream_unary": grpc.StreamUnaryClientInterceptor,
-    "on_stream_stream": grpc.StreamStreamClientInterceptor,
-}
-
 #: One member's part of a call: ``step(method, request, call_details)``, where
 #: ``method(request, call_details)`` goes on with the members further in.
 _Step: TypeAlias = "Callable[[Callable[[Any, Any], Any], Any, Any], Any]"
@@ -259,14 +241,15 @@ def _guarded(step: _Step, method: Callable[[Any, Any], Any], request: Any, call_
 def _client_steps(interceptors: Sequence[object], hook_name: str) -> list[_Step]:
     """The steps of one RPC kind, outermost first; members that do not handle the kind drop out."""
     steps: list[_Step] = []
+    kind = BY_HOOK[hook_name]
     for interceptor in interceptors:
         if isinstance(interceptor, ChainedClientInterceptor):
             steps += interceptor._steps[hook_name]  # pyright: ignore[reportPrivateUsage]
         elif isinstance(interceptor, ClientInterceptor) and not isinstance(interceptor, SelectedClientInterceptor):
             # A selected one decides per call, through grpc's API, below.
             steps.append(pick_hook(cast("object", interceptor), ClientInterceptor, hook_name)[0])
-        elif isinstance(interceptor, _GRPC_CLASS[hook_name]):
-            steps.append(_through_grpc_api(getattr(cast("object", interceptor), _GRPC_METHOD[hook_name])))
+        elif isinstance(interceptor, kind.client_interceptor):
+            steps.append(_through_grpc_api(getattr(cast("object", interceptor), kind.client_method)))
     return steps
 
 
@@ -295,7 +278,7 @@ class ChainedClientInterceptor(ClientInterceptor):
 
     def __init__(self, interceptors: Sequence[_SyncClientInterceptor]) -> None:
         self.interceptors = tuple(interceptors)
-        self._steps = {hook: _client_steps(self.interceptors, hook) for hook in HOOK_FOR_KIND.values()}
+        self._steps = {kind.hook: _client_steps(self.interceptors, kind.hook) for kind in KINDS}
 
     def intercept_unary_unary(self, continuation: Any, call_details: grpc.ClientCallDetails, request: Any) -> Any:
         """Implement :class:`grpc.UnaryUnaryClientInterceptor`; not part of this class's API."""
@@ -324,14 +307,6 @@ class ChainedClientInterceptor(ClientInterceptor):
 # --------------------------------------------------------------------------------------
 # grpc.aio clients
 # --------------------------------------------------------------------------------------
-
-#: What grpc.aio makes of an answer that is not a call, for the next interceptor out.
-_ANSWERED: Final = {
-    "on_unary_unary": AnsweredUnaryUnaryCall,
-    "on_unary_stream": AnsweredUnaryStreamCall,
-    "on_stream_unary": AnsweredStreamUnaryCall,
-    "on_stream_stream": AnsweredStreamStreamCall,
-}
 
 
 async def _aio_inner(
@@ -373,11 +348,11 @@ class ChainedAsyncClientInterceptor(AsyncClientInterceptor):
 
     def __init__(self, interceptors: Sequence[AsyncClientInterceptor[Any, Any]]) -> None:
         self.interceptors = tuple(interceptors)
-        self._hooks = {hook: _aio_hooks(self.interceptors, hook) for hook in HOOK_FOR_KIND.values()}
+        self._hooks = {kind.hook: _aio_hooks(self.interceptors, kind.hook) for kind in KINDS}
 
     def _run(self, hook_name: str, method: Any, request: Any, call_details: Any) -> Awaitable[Any]:
         hooks = self._hooks[hook_name]
-        answered = _ANSWERED[hook_name]
+        answered = BY_HOOK[hook_name].answered_call
         terminal = method
         for hook in hooks[:0:-1]:
             method = functools.partial(_aio_inner, hook, answered, terminal, method)

@@ -17,7 +17,8 @@ import grpc.aio
 from grpc_interceptor._aio_calls import AnsweredStreamStreamCall, AnsweredStreamUnaryCall, AnsweredUnaryStreamCall
 from grpc_interceptor._call_details import ClientCallDetails, as_our_details
 from grpc_interceptor._handlers import PerObjectState, keep
-from grpc_interceptor._hooks import HOOK_FOR_KIND, construct, pick_hook, refusal
+from grpc_interceptor._hooks import construct, pick_hook, refusal
+from grpc_interceptor._kinds import KINDS
 from grpc_interceptor.protocols import (
     AsyncClientContinuation,
     AsyncClientStreamStreamContinuation,
@@ -92,12 +93,15 @@ class _KindHooks(PerObjectState):
 
     __slots__ = ("owner", "stream_stream", "stream_unary", "unary_stream", "unary_unary")
 
+    unary_unary: Callable[..., Any]
+    unary_stream: Callable[..., Any]
+    stream_unary: Callable[..., Any]
+    stream_stream: Callable[..., Any]
+
     def __init__(self, interceptor: object, base: type) -> None:
         self.owner = interceptor
-        self.unary_unary = pick_hook(interceptor, base, HOOK_FOR_KIND[False, False])[0]
-        self.unary_stream = pick_hook(interceptor, base, HOOK_FOR_KIND[False, True])[0]
-        self.stream_unary = pick_hook(interceptor, base, HOOK_FOR_KIND[True, False])[0]
-        self.stream_stream = pick_hook(interceptor, base, HOOK_FOR_KIND[True, True])[0]
+        for kind in KINDS:  # an attribute each, read on every call
+            setattr(self, kind.name, pick_hook(interceptor, base, kind.hook)[0])
 
 
 class ClientInterceptor(
