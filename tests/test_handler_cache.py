@@ -546,3 +546,64 @@ def test_benchmark_quick_run(tmp_path: Path) -> None:
     for target in result["targets"]:
         expect_none = "0.15.4" in target["name"]
         assert (target["met"] is None) == expect_none, target
+
+
+# --------------------------------------------------------------------------------------
+# Per-object state: off the object's __setattr__, never shared with a copy
+# --------------------------------------------------------------------------------------
+
+
+def test_a_copy_gets_a_cache_of_its_own(builds: list[str]) -> None:
+    import copy
+
+    original = PassThrough()
+    handler = grpc.unary_unary_rpc_method_handler(_answer)
+    first = original.intercept_service(lambda _: handler, Details(METHOD))
+    copied = copy.copy(original)
+    assert copied._grpc_interceptor_handlers is original._grpc_interceptor_handlers  # copy.copy shares values
+    again = copied.intercept_service(lambda _: handler, Details(METHOD))
+    assert again is not first  # built anew, around the copy's own hook
+    assert copied._grpc_interceptor_handlers is not original._grpc_interceptor_handlers
+    assert original.intercept_service(lambda _: handler, Details(METHOD)) is first  # the original's still holds
+    assert len(builds) == 2
+
+
+def test_the_cache_is_stored_past_a_guarding_setattr(builds: list[str]) -> None:
+    class Guarded(PassThrough):
+        def __setattr__(self, name: str, value: Any) -> None:
+            if name.startswith("_grpc_interceptor"):
+                raise AssertionError(f"the library set {name} through __setattr__")
+            super().__setattr__(name, value)
+
+    guarded = Guarded()
+    handler = grpc.unary_unary_rpc_method_handler(_answer)
+    wrapped = [guarded.intercept_service(lambda _: handler, Details(METHOD)) for _ in range(3)]
+    assert wrapped[0] is wrapped[1] is wrapped[2]
+    assert len(builds) == 1
+
+
+def test_client_hooks_are_picked_for_the_copy_itself() -> None:
+    import copy
+
+    from grpc_interceptor import ClientCallDetails, ClientInterceptor
+    from grpc_interceptor.client import AsyncClientInterceptor
+
+    class Client(ClientInterceptor):
+        def intercept(self, method: Any, request_or_iterator: Any, call_details: Any, /) -> Any:
+            return self
+
+    class AsyncClient(AsyncClientInterceptor):
+        async def intercept(self, method: Any, request_or_iterator: Any, call_details: Any, /) -> Any:
+            return self
+
+    for original in (Client(), AsyncClient()):
+        hooks = original._grpc_interceptor_kind_hooks()
+        copied = copy.copy(original)
+        assert copied._grpc_interceptor_kind_hooks() is not hooks
+        assert copied._grpc_interceptor_kind_hooks().unary_unary.__self__ is copied
+        assert original._grpc_interceptor_kind_hooks() is hooks
+    details = ClientCallDetails("/a.B/C", None, None, None, None, None)
+    sync = Client()
+    assert sync.intercept_unary_unary(lambda details, request: None, details, None) is sync
+    clone = copy.copy(sync)
+    assert clone.intercept_unary_unary(lambda details, request: None, details, None) is clone
