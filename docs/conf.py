@@ -92,15 +92,10 @@ nitpick_ignore_regex = [
 
 # --- doctest ------------------------------------------------------------------------------
 
-# The guide's examples (``doctest``, ``testcode`` blocks) start with the public names at
-# hand. The ``>>>`` examples of the docstrings run in their own module's namespace
-# under pytest (``--doctest-modules``), so this builder leaves them alone.
-doctest_global_setup = """
-import grpc
-from grpc_interceptor import *
-from grpc_interceptor.exceptions import *
-from grpc_interceptor.testing import *
-"""
+# No hidden set-up: each page's examples import what they use, so that a reader who
+# copies them gets the imports too. The ``>>>`` examples of the docstrings run in their
+# own module's namespace under pytest (``--doctest-modules``), so this builder leaves
+# them alone.
 doctest_test_doctest_blocks = ""
 # Exception messages are compared too (Sphinx ignores them by default).
 doctest_default_flags = doctest.ELLIPSIS | doctest.DONT_ACCEPT_TRUE_FOR_1

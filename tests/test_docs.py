@@ -8,6 +8,8 @@
   API page shows every public name, and every internal link of every page leads to
   an existing page and anchor.
 * ``benchmarks/chart.py`` draws what the benchmark's results say.
+* The guide's examples import what they use: the doctest builder has no hidden set-up,
+  so a page's blocks, copied in order, run as they are.
 * Every Python block of the README runs on its own, as pasted into a file, or says in
   its first line that it is a fragment; no line of a block a reader copies scrolls
   at 1280 pixels.
@@ -556,4 +558,30 @@ def test_readme_blocks_fit_the_page() -> None:
         for text in copied_lines(language, block)
         if len(text) > MAX_LINE
     ]
+    assert not long, "\n".join(long)
+
+
+def test_the_guide_examples_need_no_hidden_setup() -> None:
+    conf = (DOCS / "conf.py").read_text()
+    assert "doctest_global_setup" not in conf, "the examples must show their imports"
+    assert '"sphinx_copybutton"' in conf and "copybutton_only_copy_prompt_lines = True" in conf
+
+
+def test_guide_blocks_fit_the_page() -> None:
+    long = []
+    for path in sorted(DOCS.rglob("*.md")):
+        text = path.read_text()
+        for match in re.finditer(r"^```(\{doctest\}|\{testcode\}|console)\n(.*?)^```", text, re.MULTILINE | re.DOTALL):
+            kind, block = match.groups()
+            lines = block.splitlines()
+            if kind == "{doctest}":  # the copy button copies the prompt lines only
+                lines = [line for line in lines if line.startswith((">>> ", "... "))]
+            else:
+                lines = copied_lines(kind, block)
+            first = text.count("\n", 0, match.start()) + 2
+            long += [
+                f"{path.relative_to(DOCS)}:{first + number}: {len(line)} characters"
+                for number, line in enumerate(block.splitlines())
+                if line in lines and len(line) > MAX_LINE and not line.startswith(":")
+            ]
     assert not long, "\n".join(long)
