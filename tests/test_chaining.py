@@ -170,6 +170,38 @@ def test_selected_and_nested_members_keep_their_meaning(aio):
         assert trace == ["a>", "b>", "c>", "<c", "<b", "<a"]
 
 
+class OwnWay(Trace):
+    """One of ours that serves RPCs its own way: it overrides grpc's entry point."""
+
+    def intercept_service(self, continuation, handler_call_details):
+        self.trace.append("own way")
+        return super().intercept_service(continuation, handler_call_details)
+
+
+def test_a_member_that_serves_rpcs_its_own_way_is_called_as_grpc_would():
+    trace = []
+    own = OwnWay("b", trace)
+    with dummy_client(special_cases={}, interceptors=[chain(Trace("a", trace), own, Trace("c", trace))]) as client:
+        assert client.Execute(DummyRequest(input="x")).output == "x"
+        assert client.Execute(DummyRequest(input="y")).output == "y"
+    assert trace == ["own way", "a>", "b>", "c>", "<c", "<b", "<a"] * 2
+
+
+@pytest.mark.parametrize("aio", [False, True], ids=["sync", "aio"])
+def test_a_selection_of_ours_is_built_into_the_handler_once_per_method(aio):
+    trace = []
+    (inner,) = _members(aio, trace, "a")
+    selected = select(inner, methods(METHOD["unary_unary"]))
+    with dummy_client(special_cases={}, interceptors=[selected], aio_server=aio) as client:
+        for _ in range(3):
+            assert client.Execute(DummyRequest(input="x")).output == "x"
+            assert [r.output for r in client.ExecuteServerStream(DummyRequest(input="xy"))] == ["x", "y"]
+    assert trace == ["a>", "<a"] * 3
+    # The selection looked the handler up for both methods; the interceptor itself never did.
+    assert set(selected._grpc_interceptor_handlers) == {METHOD["unary_unary"], METHOD["unary_stream"]}
+    assert inner._grpc_interceptor_handlers is None
+
+
 def test_status_mapping_in_a_chain_sees_what_the_members_inside_raise():
     trace = []
 

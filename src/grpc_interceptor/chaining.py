@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import types
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast, overload
 
@@ -28,12 +29,8 @@ from grpc_interceptor._call_details import as_our_details
 from grpc_interceptor._hooks import pick_hook
 from grpc_interceptor._kinds import BY_HOOK, KINDS
 from grpc_interceptor.client import AsyncClientInterceptor, ClientInterceptor
-from grpc_interceptor.selection import (
-    SelectedAsyncServerInterceptor,
-    SelectedClientInterceptor,
-    SelectedServerInterceptor,
-)
-from grpc_interceptor.server import AsyncServerInterceptor, ServerInterceptor
+from grpc_interceptor.selection import SelectedClientInterceptor
+from grpc_interceptor.server import AsyncServerInterceptor, ServerInterceptor, fused_wrap
 
 if TYPE_CHECKING:
     _Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
@@ -63,27 +60,6 @@ _SyncClientInterceptor: TypeAlias = (
 # --------------------------------------------------------------------------------------
 
 
-def _server_wraps(interceptor: object, ours: type, selected: type, chained: type) -> list[_Wrap] | None:
-    """Return how ``interceptor`` rebuilds a handler, outermost first; ``None`` for grpc's own."""
-    if isinstance(interceptor, chained):
-        wraps: list[_Wrap] | None = getattr(interceptor, "_wraps")  # noqa: B009
-        return wraps
-    if isinstance(interceptor, selected):
-        inner = _server_wraps(getattr(interceptor, "interceptor"), ours, selected, chained)  # noqa: B009
-        if inner is None:
-            return None
-        decide: Callable[[str], bool] = getattr(interceptor, "_selected")  # noqa: B009
-
-        def wrap_selected(handler: _Handler, method_name: str) -> _Handler:
-            return _fold(inner, handler, method_name) if decide(method_name) else handler
-
-        return [wrap_selected]
-    if isinstance(interceptor, ours):
-        wrap: _Wrap = getattr(interceptor, "_grpc_interceptor_wrap")  # noqa: B009
-        return [wrap]
-    return None
-
-
 def _fold(wraps: Sequence[_Wrap], handler: _Handler, method_name: str) -> _Handler:
     for wrap in reversed(wraps):
         handler = wrap(handler, method_name)
@@ -91,20 +67,25 @@ def _fold(wraps: Sequence[_Wrap], handler: _Handler, method_name: str) -> _Handl
 
 
 def _stages(
-    interceptors: Sequence[object], ours: type, selected: type, chained: type, make: Callable[[list[_Wrap]], Any]
+    interceptors: Sequence[object], base: type, make: Callable[[list[_Wrap]], Any]
 ) -> tuple[list[_Wrap] | None, list[Any]]:
-    """Split a chain into runs of our interceptors (each made one by ``make``) and grpc's own."""
+    """Split a chain into runs of ours and the others, which run as grpc would run them.
+
+    Ours are those that build their handler once per method (each run becomes one
+    interceptor, made by ``make``); the others are grpc's own, or a class of ours that
+    serves RPCs its own way. With only ours, the first item is the whole chain's wraps.
+    """
     stages: list[Any] = []
     run: list[_Wrap] = []
     for interceptor in interceptors:
-        wraps = _server_wraps(interceptor, ours, selected, chained)
-        if wraps is None:
+        wrap = fused_wrap(interceptor, base)
+        if wrap is None:
             if run:
                 stages.append(make(run))
                 run = []
             stages.append(interceptor)
         else:
-            run += wraps
+            run.append(wrap)
     if not stages:
         return run, []
     if run:
@@ -120,12 +101,15 @@ class ChainedServerInterceptor(ServerInterceptor):
     """
 
     def __init__(self, interceptors: Sequence[grpc.ServerInterceptor]) -> None:
-        self.interceptors = tuple(interceptors)
-        wraps, stages = _stages(
-            self.interceptors, ServerInterceptor, SelectedServerInterceptor, ChainedServerInterceptor, _fused_server
-        )
+        self.interceptors: tuple[grpc.ServerInterceptor, ...] = tuple(interceptors)
+        wraps, stages = _stages(self.interceptors, ServerInterceptor, _fused_server)
         self._wraps = wraps
         self._stages = stages
+        self._grpc_interceptor_fusable = wraps is not None
+        if wraps is not None:
+            # Only ours: the base class's lookup, one per RPC for the whole chain, with no
+            # call of this class's in between.
+            object.__setattr__(self, "intercept_service", types.MethodType(ServerInterceptor.intercept_service, self))
 
     def intercept_service(
         self,
@@ -133,8 +117,6 @@ class ChainedServerInterceptor(ServerInterceptor):
         handler_call_details: grpc.HandlerCallDetails,
     ) -> _Handler | None:
         """Implement :class:`grpc.ServerInterceptor`; not part of this class's API."""
-        if self._wraps is not None:  # only ours: one handler lookup for the whole chain
-            return super().intercept_service(continuation, handler_call_details)
         for stage in reversed(self._stages):  # grpc's own among ours: call them as grpc would
             continuation = functools.partial(stage.intercept_service, continuation)
         return continuation(handler_call_details)
@@ -160,16 +142,11 @@ class ChainedAsyncServerInterceptor(AsyncServerInterceptor):
     """
 
     def __init__(self, interceptors: Sequence[grpc.aio.ServerInterceptor]) -> None:
-        self.interceptors = tuple(interceptors)
-        wraps, stages = _stages(
-            self.interceptors,
-            AsyncServerInterceptor,
-            SelectedAsyncServerInterceptor,
-            ChainedAsyncServerInterceptor,
-            _fused_async_server,
-        )
+        self.interceptors: tuple[grpc.aio.ServerInterceptor, ...] = tuple(interceptors)
+        wraps, stages = _stages(self.interceptors, AsyncServerInterceptor, _fused_async_server)
         self._wraps = wraps
         self._stages = stages
+        self._grpc_interceptor_fusable = wraps is not None
         if wraps is None:
             # grpc's own among ours; with only ours, the base class's lookup runs as it is,
             # with no coroutine of this class's in between.
@@ -277,7 +254,7 @@ class ChainedClientInterceptor(ClientInterceptor):
     """
 
     def __init__(self, interceptors: Sequence[_SyncClientInterceptor]) -> None:
-        self.interceptors = tuple(interceptors)
+        self.interceptors: tuple[_SyncClientInterceptor, ...] = tuple(interceptors)
         self._steps = {kind.hook: _client_steps(self.interceptors, kind.hook) for kind in KINDS}
 
     def intercept_unary_unary(self, continuation: Any, call_details: grpc.ClientCallDetails, request: Any) -> Any:
@@ -347,7 +324,7 @@ class ChainedAsyncClientInterceptor(AsyncClientInterceptor):
     """
 
     def __init__(self, interceptors: Sequence[AsyncClientInterceptor[Any, Any]]) -> None:
-        self.interceptors = tuple(interceptors)
+        self.interceptors: tuple[AsyncClientInterceptor[Any, Any], ...] = tuple(interceptors)
         self._hooks = {kind.hook: _aio_hooks(self.interceptors, kind.hook) for kind in KINDS}
 
     def _run(self, hook_name: str, method: Any, request: Any, call_details: Any) -> Awaitable[Any]:

@@ -34,6 +34,7 @@ and :func:`where` match no such name (so ``~services(...)`` does).
 from __future__ import annotations
 
 import logging
+import types
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast, overload
 
@@ -50,7 +51,13 @@ from grpc_interceptor.protocols import (
     RequestT,
     ResponseT,
 )
-from grpc_interceptor.server import AsyncServerInterceptor, MethodName, ServerInterceptor, parse_method_name
+from grpc_interceptor.server import (
+    AsyncServerInterceptor,
+    MethodName,
+    ServerInterceptor,
+    fused_wrap,
+    parse_method_name,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable
@@ -337,6 +344,25 @@ def _refuse_malformed(handler: _Handler | None, method: str | bytes, aio: bool) 
     )
 
 
+def _wrap_selected(
+    selected: SelectedServerInterceptor[Any, Any] | SelectedAsyncServerInterceptor[Any, Any],
+    handler: _Handler,
+    method_name: str,
+    *,
+    aio: bool,
+) -> _Handler:
+    """The handler of a selection of one of ours, built once per method."""
+    decision = selected._selected(method_name)  # pyright: ignore[reportPrivateUsage]
+    wrap = selected._inner_wrap  # pyright: ignore[reportPrivateUsage]
+    if decision is False or wrap is None:
+        return handler
+    if decision is True:
+        return wrap(handler, method_name)
+    refused = _refuse_malformed(handler, method_name, aio=aio)
+    assert refused is not None
+    return refused
+
+
 class SelectedServerInterceptor(ServerInterceptor[RequestT, ResponseT]):
     """A sync server interceptor that runs ``interceptor`` for the selected methods only.
 
@@ -352,6 +378,15 @@ class SelectedServerInterceptor(ServerInterceptor[RequestT, ResponseT]):
         self.interceptor = interceptor
         self.selector = selector
         self._selected = _Decisions(selector, self)
+        # One of ours is built into the handler, decided once per method: the RPCs then
+        # cost what the interceptor alone costs. grpc's own is called per RPC, below.
+        self._inner_wrap = fused_wrap(interceptor, ServerInterceptor)
+        self._grpc_interceptor_fusable = self._inner_wrap is not None
+        if self._inner_wrap is not None:
+            object.__setattr__(self, "intercept_service", types.MethodType(ServerInterceptor.intercept_service, self))
+
+    def _grpc_interceptor_wrap(self, handler: _Handler, method_name: str) -> _Handler:
+        return _wrap_selected(self, handler, method_name, aio=False)
 
     def intercept_service(
         self,
@@ -384,6 +419,15 @@ class SelectedAsyncServerInterceptor(AsyncServerInterceptor[RequestT, ResponseT]
         self.interceptor = interceptor
         self.selector = selector
         self._selected = _Decisions(selector, self)
+        # As for the sync selection: one of ours is built into the handler once per method.
+        self._inner_wrap = fused_wrap(interceptor, AsyncServerInterceptor)
+        self._grpc_interceptor_fusable = self._inner_wrap is not None
+        if self._inner_wrap is not None:
+            service = types.MethodType(AsyncServerInterceptor._grpc_interceptor_service, self)
+            object.__setattr__(self, "_grpc_interceptor_service", service)
+
+    def _grpc_interceptor_wrap(self, handler: _Handler, method_name: str) -> _Handler:
+        return _wrap_selected(self, handler, method_name, aio=True)
 
     async def _grpc_interceptor_service(
         self,

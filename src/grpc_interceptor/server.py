@@ -488,3 +488,25 @@ class AsyncServerInterceptor(grpc.aio.ServerInterceptor, Generic[RequestT, Respo
         else:
             behavior = _aio.stream_response_behavior(hook, _aio.stream_step(original, streaming_request), method_name)
         return rebuild_handler(handler, behavior)
+
+
+def fused_wrap(interceptor: object, base: type) -> Callable[[_Handler, str], _Handler] | None:
+    """Return how ``interceptor`` builds the handler around another, if it does it the base's way.
+
+    That is once per method, in ``_grpc_interceptor_wrap``: such an interceptor can be
+    built into the handler of a selection or a chain, which then makes one lookup per
+    RPC for all of them. ``None`` for grpc's own interceptors and for a class that
+    serves RPCs its own way (it overrides ``intercept_service``); a selection or a chain
+    says for itself, in ``_grpc_interceptor_fusable``.
+    """
+    if not isinstance(interceptor, base):  # base: ServerInterceptor or AsyncServerInterceptor
+        return None
+    fusable: bool | None = getattr(interceptor, "_grpc_interceptor_fusable", None)
+    if fusable is None:
+        cls: type = type(interceptor)
+        entry_points = _SERVER_ENTRY_POINTS if base is ServerInterceptor else _ASYNC_SERVER_ENTRY_POINTS
+        fusable = all(
+            getattr(cls, name) is getattr(base, name) for name in entry_points if name != "_grpc_interceptor_wrap"
+        )
+    wrap: Callable[[_Handler, str], _Handler] = getattr(interceptor, "_grpc_interceptor_wrap")  # noqa: B009
+    return wrap if fusable else None
