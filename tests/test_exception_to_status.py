@@ -333,4 +333,4 @@ def test_rich_details_that_cannot_be_packed_leave_the_status(server: str, caplog
         client.Execute(DummyRequest(input="fake"), timeout=10)
     error: Any = raised.value
     assert (error.code(), error.details()) == (StatusCode.NOT_FOUND, "no such thing")
-    assert "error_details are not sent" in caplog.text
+    assert "NotFound: its error_details are not sent" in caplog.text

@@ -44,7 +44,7 @@ def _code_already_set(context: object) -> grpc.StatusCode | None:
     current = cast("_HasCode", context).code()
     if current is None or current == grpc.StatusCode.OK or current == 0:
         return None
-    # Not a StatusCode (an int, say): UNKNOWN, as grpc makes of it.
+    # A code that is no StatusCode (an int, say) cannot be sent as it is.
     return current if isinstance(current, grpc.StatusCode) else grpc.StatusCode.UNKNOWN
 
 
@@ -64,7 +64,7 @@ def _safe_repr(ex: Exception) -> str:
         return f"<{type(ex).__name__} object whose repr() failed>"
 
 
-def _with_rich_details(status: Sendable) -> grpc.Status | None:
+def _with_rich_details(ex: GrpcException, status: Sendable) -> grpc.Status | None:
     """Return the ``abort_with_status`` argument for an exception with error details, or ``None``.
 
     Without the ``status`` extra, or with details it cannot pack, the RPC still ends
@@ -76,7 +76,7 @@ def _with_rich_details(status: Sendable) -> grpc.Status | None:
 
         return rich_status_of(status)
     except Exception as error:
-        LOGGER.warning("error_details are not sent, since they cannot be: %s", error)
+        LOGGER.warning("%s: its error_details are not sent, since they cannot be: %s", type(ex).__name__, error)
         return None
 
 
@@ -212,7 +212,7 @@ class ExceptionToStatusInterceptor(_StatusSettings, ServerInterceptor[RequestT, 
         if isinstance(ex, GrpcException):
             status = sendable(ex)
             if status.error_details:
-                rich = _with_rich_details(status)
+                rich = _with_rich_details(ex, status)
                 if rich is not None:
                     context.abort_with_status(rich)
             if status.trailing_metadata:
@@ -355,7 +355,7 @@ class AsyncExceptionToStatusInterceptor(_StatusSettings, AsyncServerInterceptor[
         if isinstance(ex, GrpcException):
             status = sendable(ex)
             if status.error_details:
-                rich = _with_rich_details(status)
+                rich = _with_rich_details(ex, status)
                 if rich is not None:
                     await context.abort_with_status(rich)
             if status.trailing_metadata:
