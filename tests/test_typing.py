@@ -196,6 +196,89 @@ def test_corpus_has_forty_distinct_rejected_programs() -> None:
     assert len(programs) >= 40, sorted(programs)
 
 
+# --- Messages that matter: `# expect: <text>` ------------------------------------------
+#
+# A rejected line whose message must name something (the wrong type, say) ends with
+# `# expect: <text>`. The corpus run cannot show the message (the ignore comments hide
+# it), so the lines that carry an expectation are checked once more in a copy of their
+# file without their ignore comments: each checker must report there exactly the codes
+# the line names, and at least one of its messages must contain the text.
+
+EXPECT = re.compile(r"#\s*expect:\s*(?P<text>.+?)\s*$")
+IGNORES = re.compile(r"\s*# (?:type|pyright): ignore\[[^\]]+\]")
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """A corpus line whose messages must contain ``text``."""
+
+    path: Path
+    line: int
+    text: str
+    codes: dict[str, frozenset[str]]
+
+    def __str__(self) -> str:
+        return f"{self.path.relative_to(ROOT)}:{self.line} (expect: {self.text})"
+
+
+def expectations() -> list[Expectation]:
+    found = []
+    for path in CORPUS:
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            match = EXPECT.search(line)
+            if match is None:
+                continue
+            codes = {
+                checker: frozenset(
+                    code.strip() for group in pattern.findall(line) for code in group.split(",") if code.strip()
+                )
+                for checker, pattern in (("mypy", MYPY_IGNORE), ("basedpyright", PYRIGHT_IGNORE))
+            }
+            found.append(Expectation(path, number, match["text"], codes))
+    return found
+
+
+@pytest.fixture(scope="module")
+def unsuppressed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[tuple[str, int], list[Diagnostic]]]:
+    """Each checker's errors on the expectation lines, with those lines' ignore comments taken out."""
+    directory = tmp_path_factory.mktemp("expect")
+    lines_of: dict[str, set[int]] = {}
+    for expectation in expectations():
+        lines_of.setdefault(expectation.path.name, set()).add(expectation.line)
+    copies = []
+    for name, numbers in lines_of.items():
+        lines = (CORPUS_DIR / name).read_text().splitlines()
+        for number in numbers:
+            lines[number - 1] = IGNORES.sub("", lines[number - 1])
+        copy = directory / name
+        copy.write_text("\n".join(lines) + "\n")
+        copies.append(copy)
+    found: dict[str, dict[tuple[str, int], list[Diagnostic]]] = {}
+    for checker in CHECKERS:
+        verdict = run_checker(checker, copies, "strict")
+        by_line: dict[tuple[str, int], list[Diagnostic]] = {}
+        for error in verdict.errors:
+            by_line.setdefault((error.path.name, error.line), []).append(error)
+        found[checker] = by_line
+    return found
+
+
+def test_corpus_has_message_expectations() -> None:
+    assert len(expectations()) >= 10, [str(expectation) for expectation in expectations()]
+
+
+@pytest.mark.parametrize("expectation", expectations(), ids=str)
+@pytest.mark.parametrize("checker", CHECKERS)
+def test_expected_messages(
+    checker: str, expectation: Expectation, unsuppressed: dict[str, dict[tuple[str, int], list[Diagnostic]]]
+) -> None:
+    errors = unsuppressed[checker].get((expectation.path.name, expectation.line), [])
+    # A `# pyright: ignore[a, b]` may name rules that only follow from the first error.
+    assert {error.code for error in errors} == expectation.codes[checker], [str(error) for error in errors]
+    messages = [error.message for error in errors]
+    assert any(expectation.text in message for message in messages), f"{expectation}: {checker} said {messages}"
+
+
 @pytest.mark.parametrize("path", CORPUS, ids=lambda path: path.name)
 def test_corpus_runs(path: Path) -> None:
     # The correct programs are valid at run time too: subscripted bases, abstract=True,

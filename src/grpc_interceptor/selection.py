@@ -617,6 +617,9 @@ class _SelectedAioStreamStream(grpc.aio.StreamStreamClientInterceptor):
         return await continuation(client_call_details, request_iterator)
 
 
+# The overloads for grpc's own interceptor classes give grpc's types, not ours with
+# Any: a mistyped result (select(Audit(), ...) assigned to a Selected...[A, B] of other
+# messages) would otherwise fall through to them and pass.
 @overload
 def select(
     interceptor: ServerInterceptor[RequestT, ResponseT], selector: MethodSelector | Callable[[MethodName], bool]
@@ -636,15 +639,15 @@ def select(
 @overload
 def select(
     interceptor: grpc.ServerInterceptor, selector: MethodSelector | Callable[[MethodName], bool]
-) -> SelectedServerInterceptor[Any, Any]: ...
+) -> grpc.ServerInterceptor: ...
 @overload
 def select(
     interceptor: grpc.aio.ServerInterceptor, selector: MethodSelector | Callable[[MethodName], bool]
-) -> SelectedAsyncServerInterceptor[Any, Any]: ...
+) -> grpc.aio.ServerInterceptor: ...
 @overload
 def select(
     interceptor: _SyncClientInterceptor, selector: MethodSelector | Callable[[MethodName], bool]
-) -> SelectedClientInterceptor[Any, Any]: ...
+) -> _SyncClientInterceptor: ...
 @overload
 def select(
     interceptor: grpc.aio.UnaryUnaryClientInterceptor, selector: MethodSelector | Callable[[MethodName], bool]

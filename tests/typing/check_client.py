@@ -253,12 +253,12 @@ class MisusedClientContinuations(ClientInterceptor[DummyRequest, DummyResponse])
 
 def wrong_details(call_details: ClientCallDetails) -> None:
     ClientCallDetails(call_details.method, None, None, None, None)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
-    call_details._replace(timeout="soon")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-    call_details._replace(metadata={"authorization": "Bearer token"})  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-    call_details._replace(deadline=5.0)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    call_details._replace(timeout="soon")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]  # expect: timeout
+    call_details._replace(metadata={"authorization": "Bearer token"})  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]  # expect: dict[str, str]
+    call_details._replace(deadline=5.0)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]  # expect: deadline
     call_details._replace(metadata=[("x-retry", 1)])  # type: ignore[list-item]  # pyright: ignore[reportArgumentType]
     ClientCallDetails(call_details.method, "5", None, None, None, None)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-    ClientCallDetails(call_details.method, None, {"authorization": "x"}, None, None, None)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    ClientCallDetails(call_details.method, None, {"authorization": "x"}, None, None, None)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]  # expect: dict[str, str]
     print(call_details.deadline)  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownArgumentType]
     call_details.method.decode()  # type: ignore[attr-defined]  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
 
