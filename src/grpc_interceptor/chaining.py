@@ -400,8 +400,9 @@ def chain(*interceptors: object) -> object:
         >>> class Log(ServerInterceptor):
         ...     def intercept(self, method, request_or_iterator, context, method_name):
         ...         return method(request_or_iterator, context)
-        >>> chain(ExceptionToStatusInterceptor(), Log())
-        chain(ExceptionToStatusInterceptor(...), Log(...))
+        >>> both = chain(ExceptionToStatusInterceptor(), Log())
+        >>> type(both).__name__, [type(member).__name__ for member in both.interceptors]
+        ('ChainedServerInterceptor', ['ExceptionToStatusInterceptor', 'Log'])
     """
     if not interceptors:
         raise TypeError("chain() needs at least one interceptor")

@@ -19,9 +19,9 @@ from typing import Any, cast
 import grpc
 
 from grpc_interceptor._handlers import CACHE_LIMIT
+from grpc_interceptor._method_names import parse_method_name
 from grpc_interceptor.client import AsyncClientInterceptor, ClientCallDetails, ClientInterceptor
 from grpc_interceptor.protocols import AsyncClientContinuation, CallFuture, CallIterator, ClientContinuation
-from grpc_interceptor.server import parse_method_name
 
 __all__ = ["AsyncDeadlineInterceptor", "DeadlineInterceptor"]
 

@@ -1,4 +1,4 @@
-"""Base classes for server-side interceptors, sync and grpc.aio, and method names.
+"""Base classes for server-side interceptors, sync and grpc.aio; and method names, as in 0.15.4.
 
 Subclass :class:`ServerInterceptor` (for ``grpc.server``) or
 :class:`AsyncServerInterceptor` (for ``grpc.aio.server``) and override either the
@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, cast
 
@@ -26,6 +25,8 @@ from grpc_interceptor._aio import SERVER_PIPELINE
 from grpc_interceptor._handlers import HandlerCache, behavior_of, keep, rebuild_handler, refusing_handler
 from grpc_interceptor._hooks import HOOK_FOR_KIND, construct, pick_hook, refusal
 from grpc_interceptor._matching import match
+from grpc_interceptor._method_names import MethodName as MethodName
+from grpc_interceptor._method_names import parse_method_name as parse_method_name
 from grpc_interceptor.protocols import (
     AsyncServerContinuation,
     AsyncStreamStreamContinuation,
@@ -66,69 +67,6 @@ def _refuse_mistyped(handler: _Handler, mistake: str, *, aio: bool) -> _Handler:
 # a subclass that overrides one does its own thing (a selection, a chain).
 _SERVER_ENTRY_POINTS = ("intercept_service", "_grpc_interceptor_wrap")
 _ASYNC_SERVER_ENTRY_POINTS = ("intercept_service", "_grpc_interceptor_service", "_grpc_interceptor_wrap")
-
-
-@dataclass(frozen=True)
-class MethodName:
-    """A gRPC method name taken apart: ``/package.Service/Method``.
-
-    It is a record: two equal names compare equal and hash alike.
-
-    Attributes:
-        package: The proto package (``package foo.bar;``), or ``""`` for a proto
-            without one.
-        service: The service name (``service SearchService { ... }``).
-        method: The method name (``rpc Search(...) returns (...);``).
-    """
-
-    package: str
-    service: str
-    method: str
-
-    @property
-    def fully_qualified_service(self) -> str:
-        """Return the service name prefixed with the package.
-
-        Example:
-            >>> MethodName("foo.bar", "SearchService", "Search").fully_qualified_service
-            'foo.bar.SearchService'
-            >>> MethodName("", "SearchService", "Search").fully_qualified_service
-            'SearchService'
-        """
-        return f"{self.package}.{self.service}" if self.package else self.service
-
-
-def parse_method_name(method_name: str) -> MethodName:
-    """Take a method name apart into package, service and method.
-
-    Args:
-        method_name: A name of the form ``/foo.bar.SearchService/Search``, as hooks
-            receive it. The package may be absent (``/SearchService/Search``).
-
-    Returns:
-        The :class:`MethodName`.
-
-    Raises:
-        TypeError: If ``method_name`` is not a ``str``.
-        ValueError: If ``method_name`` is not of that form; the message quotes it.
-
-    Example:
-        >>> parse_method_name("/foo.bar.SearchService/Search")
-        MethodName(package='foo.bar', service='SearchService', method='Search')
-    """
-    if not isinstance(method_name, str):
-        raise TypeError(f"parse_method_name: expected a str, got {type(method_name).__name__} {method_name!r}")
-    _, _, rest = method_name.partition("/")
-    service_path, _, method = rest.partition("/")
-    package, _, service = service_path.rpartition(".")
-    parsed = MethodName(package, service, method)
-    # Valid exactly when the parts put back together give the input again, with a
-    # service and a method that are not empty and contain no "/".
-    if not service or not method or "/" in method or f"/{parsed.fully_qualified_service}/{method}" != method_name:
-        raise ValueError(
-            f"not a gRPC method name: {method_name!r} (expected '/package.Service/Method' or '/Service/Method')"
-        )
-    return parsed
 
 
 class ServerInterceptor(grpc.ServerInterceptor, Generic[RequestT, ResponseT]):
