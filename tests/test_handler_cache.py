@@ -314,6 +314,28 @@ def test_the_cache_is_bounded_and_drops_the_oldest(builds: list[str]) -> None:
     assert len(builds) == len(names) + 1
 
 
+def test_selection_decisions_follow_the_same_bound_and_rule() -> None:
+    from grpc_interceptor import select, where
+
+    asked: list[str] = []
+
+    def selector(method: Any) -> bool:
+        asked.append(method.method)
+        return True
+
+    limit = _handlers.CACHE_LIMIT
+    selected = select(PassThrough(), where(selector))
+    names = [f"/bench.Service/Method{i}" for i in range(limit + 25)]
+    for name in names:
+        assert selected._selected(name) is True
+    known = selected._selected._known
+    assert len(known) == limit
+    assert names[0] not in known and names[25] in known and names[-1] in known
+    selected._selected(names[-1])  # still known: not asked again
+    selected._selected(names[0])  # dropped: asked again
+    assert len(asked) == len(names) + 1
+
+
 def test_interceptors_without_init_get_their_cache_lazily(builds: list[str]) -> None:
     class NoInit(ServerInterceptor):
         def __init__(self) -> None:  # no super().__init__(), as 0.15.4 users write

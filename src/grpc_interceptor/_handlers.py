@@ -30,6 +30,7 @@ __all__ = [
     "keep",
     "rebuild_handler",
     "refusing_handler",
+    "remember",
 ]
 
 #: How many methods an interceptor remembers. A server has a fixed set of methods, so
@@ -141,12 +142,25 @@ class HandlerCache(PerObjectState, dict[str, "tuple[_Handler, _Handler]"]):
 
     def put(self, method: str, handler: _Handler, wrapped: _Handler) -> _Handler:
         """Remember ``wrapped`` as the handler to use for ``handler`` on ``method``; return it."""
-        if len(self) >= CACHE_LIMIT and method not in self:
-            # Drop the oldest entry (dicts keep insertion order). Another thread may be
-            # doing the same at this moment: losing that race only costs a rebuild.
-            try:
-                del self[next(iter(self))]
-            except (KeyError, RuntimeError, StopIteration):
-                pass
-        self[method] = (handler, wrapped)
+        remember(self, method, (handler, wrapped))
         return wrapped
+
+
+_KeyT = TypeVar("_KeyT")
+_ValueT = TypeVar("_ValueT")
+
+
+def remember(known: dict[_KeyT, _ValueT], key: _KeyT, value: _ValueT) -> None:
+    """Store what was decided once per method, in a table of at most :data:`CACHE_LIMIT` methods.
+
+    The one eviction rule of the library's per-method tables: past the limit, which only
+    handlers made up per method name reach (a proxy, say), the oldest entry goes (dicts
+    keep insertion order). Another thread may be doing the same at this moment: losing
+    that race only costs deciding again.
+    """
+    if len(known) >= CACHE_LIMIT and key not in known:
+        try:
+            del known[next(iter(known))]
+        except (KeyError, RuntimeError, StopIteration):
+            pass
+    known[key] = value

@@ -18,7 +18,7 @@ from typing import Any, cast
 
 import grpc
 
-from grpc_interceptor._handlers import CACHE_LIMIT
+from grpc_interceptor._handlers import remember
 from grpc_interceptor._method_names import parse_method_name
 from grpc_interceptor.client import AsyncClientInterceptor, ClientCallDetails, ClientInterceptor
 from grpc_interceptor.protocols import AsyncClientContinuation, CallFuture, CallIterator, ClientContinuation
@@ -76,9 +76,7 @@ class _Timeouts:
         if method in known:
             return known[method]
         timeout = self._resolve(method)
-        if len(known) >= CACHE_LIMIT:
-            known.clear()
-        known[method] = timeout
+        remember(known, method, timeout)
         return timeout
 
     def _resolve(self, method: str) -> float | None:

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast, overload
 import grpc
 import grpc.aio
 
-from grpc_interceptor._handlers import CACHE_LIMIT, refusing_handler
+from grpc_interceptor._handlers import refusing_handler, remember
 from grpc_interceptor._method_names import MethodName, parse_method_name
 from grpc_interceptor._selectors import MethodSelector as MethodSelector
 from grpc_interceptor._selectors import methods as methods
@@ -122,9 +122,7 @@ class _Decisions:
         decision = known.get(method)
         if decision is None:
             decision = self._decide(method.decode("utf-8", "replace") if isinstance(method, bytes) else method)
-            if len(known) >= CACHE_LIMIT:  # only with method names made up on the fly
-                known.clear()
-            known[method] = decision
+            remember(known, method, decision)
         return decision
 
     def _decide(self, name: str) -> object:
