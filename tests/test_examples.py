@@ -134,6 +134,39 @@ def check_bookstore_demo(out: str) -> None:
     assert "every call got its typed error or answer, and the server shut down gracefully" in out
 
 
+def check_battery_observability(out: str) -> None:
+    records = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert len(records) == 12
+    server = [r for r in records if r["grpc_side"] == "server"]
+    client = [r for r in records if r["grpc_side"] == "client"]
+    codes = ["OK", "NOT_FOUND", "PERMISSION_DENIED", "OK", "OK", "UNKNOWN"]
+    assert [r["grpc_code"] for r in server] == codes
+    assert [r["grpc_code"] for r in client] == codes
+    assert {r["grpc_type"] for r in server} == {"unary", "server_stream", "client_stream", "bidi_stream"}
+    assert [(r["grpc_msg_received"], r["grpc_msg_sent"]) for r in server] == [
+        (1, 1),
+        (1, 0),
+        (1, 0),
+        (1, 3),
+        (2, 1),
+        (2, 1),
+    ]
+    assert [r["level"] for r in server] == ["INFO", "INFO", "WARNING", "INFO", "INFO", "ERROR"]
+    assert "grpc_server_handled_total{Execute, NOT_FOUND} = 1.0" in out
+    assert "grpc_server_msg_sent_total{ExecuteServerStream} = 3.0" in out
+    assert "every RPC logged on both sides and counted" in out
+
+
+def check_battery_validation(out: str) -> None:
+    assert re.search(r"^Register +-> OK +answers \['welcome, Ada'\] +refused fields \[\]$", out, re.MULTILINE)
+    assert "refused fields ['email', 'name', 'age', 'tags[1]']" in out
+    assert re.search(
+        r"^Chat +-> INVALID_ARGUMENT +answers \['hello, Di'\] +refused fields \['tags'\]$", out, re.MULTILINE
+    )
+    assert "The handlers saw: ['Ada', 'Bo', 'Di']" in out
+    assert "every invalid account was refused before its handler saw it" in out
+
+
 #: What the output of an example must show, for the examples that have a check.
 OUTPUT_CHECKS: dict[str, Callable[[str], None]] = {
     "logging_timing": check_logging_timing,
@@ -144,6 +177,8 @@ OUTPUT_CHECKS: dict[str, Callable[[str], None]] = {
     "aio_client_metadata": check_aio_client_metadata,
     "aio_server": check_aio_server,
     "bookstore_demo": check_bookstore_demo,
+    "battery_observability": check_battery_observability,
+    "battery_validation": check_battery_validation,
 }
 
 

@@ -37,10 +37,10 @@ import grpc
 
 try:
     from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
-except ImportError as error:  # pragma: no cover - depends on the environment
+except ImportError as _missing:  # pragma: no cover - depends on the environment
     raise ImportError(
         "grpc_interceptor.metrics needs prometheus-client; install it with pip install 'grpc-interceptor[metrics]'"
-    ) from error
+    ) from _missing
 
 from grpc_interceptor._observe import (
     ObservingAsyncClientInterceptor,
@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 #: The histogram buckets of prometheus-client (and of go-grpc-prometheus), in seconds.
-DEFAULT_BUCKETS: Final = tuple(Histogram.DEFAULT_BUCKETS)
+DEFAULT_BUCKETS: Final[tuple[float, ...]] = tuple(Histogram.DEFAULT_BUCKETS)
 
 _LABELS: Final = ("grpc_type", "grpc_service", "grpc_method")
 

@@ -1,0 +1,1 @@
+"""The sign-up service of the validation example: protovalidate rules in signup.proto."""

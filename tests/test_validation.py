@@ -1,0 +1,243 @@
+"""The protovalidate interceptors, against a real sign-up service on 127.0.0.1.
+
+The service is the validation example's (``examples/signup/signup.proto``, whose
+``Account`` has protovalidate rules); each handler notes the names it was handed, so
+that the tests see that a bad request never reaches it, for all four RPC kinds, on
+sync and grpc.aio servers.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import grpc
+import protovalidate
+import pytest
+
+from grpc_interceptor.rich_status import error_details_of
+from grpc_interceptor.testing import serve
+from grpc_interceptor.validation import AsyncValidationInterceptor, ValidationInterceptor, field_path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
+from signup import signup_pb2, signup_pb2_grpc
+from signup.signup_pb2 import Account, Ping, Summary, Welcome
+
+GOOD = {"email": "ada@example.com", "name": "Ada", "age": 36}
+
+
+def good(name="Ada", **changes):
+    return Account(**{**GOOD, "name": name, **changes})
+
+
+class Signup(signup_pb2_grpc.SignupServicer):
+    def __init__(self):
+        self.seen = []
+
+    def Register(self, request, context):
+        self.seen.append(request.name)
+        return Welcome(text=f"welcome {request.name}")
+
+    def RegisterMany(self, request_iterator, context):
+        count = 0
+        for request in request_iterator:
+            self.seen.append(request.name)
+            count += 1
+        return Summary(accounts=count)
+
+    def Suggest(self, request, context):
+        self.seen.append(request.name)
+        yield Welcome(text=request.name + "1")
+        yield Welcome(text=request.name + "2")
+
+    def Chat(self, request_iterator, context):
+        for request in request_iterator:
+            self.seen.append(request.name)
+            yield Welcome(text=request.name)
+
+    def Echo(self, request, context):
+        self.seen.append(request.text)
+        return request
+
+
+class AsyncSignup(signup_pb2_grpc.SignupServicer):
+    def __init__(self):
+        self.seen = []
+
+    async def Register(self, request, context):
+        self.seen.append(request.name)
+        return Welcome(text=f"welcome {request.name}")
+
+    async def RegisterMany(self, request_iterator, context):
+        count = 0
+        async for request in request_iterator:
+            self.seen.append(request.name)
+            count += 1
+        return Summary(accounts=count)
+
+    async def Suggest(self, request, context):
+        self.seen.append(request.name)
+        yield Welcome(text=request.name + "1")
+        yield Welcome(text=request.name + "2")
+
+    async def Chat(self, request_iterator, context):
+        async for request in request_iterator:
+            self.seen.append(request.name)
+            yield Welcome(text=request.name)
+
+    async def Echo(self, request, context):
+        self.seen.append(request.text)
+        return request
+
+
+def serve_signup(servicer, interceptor, aio):
+    return serve(
+        lambda server: signup_pb2_grpc.add_SignupServicer_to_server(servicer, server), [interceptor], aio_server=aio
+    )
+
+
+@pytest.fixture(params=["sync", "aio"])
+def signup(request):
+    """A served sign-up service behind a validation interceptor: (stub, servicer)."""
+    aio = request.param == "aio"
+    servicer = AsyncSignup() if aio else Signup()
+    interceptor = AsyncValidationInterceptor() if aio else ValidationInterceptor()
+
+    def register(server):
+        signup_pb2_grpc.add_SignupServicer_to_server(servicer, server)
+
+    with serve(register, [interceptor], aio_server=aio) as channel:
+        yield signup_pb2_grpc.SignupStub(channel), servicer
+
+
+def refused(call):
+    with pytest.raises(grpc.RpcError) as caught:
+        call()
+    error = caught.value
+    assert error.code() is grpc.StatusCode.INVALID_ARGUMENT, error
+    return error
+
+
+def violations(error):
+    (bad_request,) = error_details_of(error)
+    assert type(bad_request).__name__ == "BadRequest"
+    return [(v.field, v.description) for v in bad_request.field_violations]
+
+
+def test_a_valid_request_reaches_the_handler(signup):
+    stub, servicer = signup
+    assert stub.Register(good(), timeout=5).text == "welcome Ada"
+    assert servicer.seen == ["Ada"]
+
+
+def test_an_invalid_unary_request_never_reaches_the_handler(signup):
+    stub, servicer = signup
+    error = refused(lambda: stub.Register(Account(email="nope", name="", age=7, tags=["x", ""]), timeout=5))
+    assert servicer.seen == []
+    assert violations(error) == [
+        ("email", "must be a valid email address"),
+        ("name", "must be at least 1 characters"),
+        ("age", "must be greater than or equal to 13 and less than or equal to 150"),
+        ("tags[1]", "must be at least 1 characters"),
+    ]
+    assert error.details().startswith("invalid request: email: must be a valid email address; name: ")
+
+
+def test_an_invalid_request_of_a_server_stream_is_refused_before_the_handler(signup):
+    stub, servicer = signup
+    error = refused(lambda: list(stub.Suggest(good(name="x" * 17), timeout=5)))
+    assert servicer.seen == []
+    assert violations(error) == [("name", "must be at most 16 characters")]
+    assert [r.text for r in stub.Suggest(good(), timeout=5)] == ["Ada1", "Ada2"]
+
+
+def test_a_request_stream_is_validated_message_by_message(signup):
+    stub, servicer = signup
+    requests = [good("one"), good("two"), good("", age=200), good("four")]
+    error = refused(lambda: stub.RegisterMany(iter(requests), timeout=5))
+    assert servicer.seen == ["one", "two"]  # the ones before the bad one, and no more
+    assert violations(error) == [
+        ("name", "must be at least 1 characters"),
+        ("age", "must be greater than or equal to 13 and less than or equal to 150"),
+    ]
+    assert stub.RegisterMany(iter([good("a"), good("b")]), timeout=5).accounts == 2
+
+
+def test_a_bidi_stream_answers_until_the_bad_message(signup):
+    stub, servicer = signup
+    received = []
+
+    def chat():
+        for response in stub.Chat(iter([good("one"), good("two"), good(age=1), good("four")]), timeout=5):
+            received.append(response.text)
+
+    error = refused(chat)
+    assert received == ["one", "two"]
+    assert servicer.seen == ["one", "two"]
+    assert violations(error) == [("age", "must be greater than or equal to 13 and less than or equal to 150")]
+
+
+def test_a_message_without_rules_passes_through(signup):
+    stub, servicer = signup
+    assert stub.Echo(Ping(text=""), timeout=5).text == ""
+    assert servicer.seen == [""]
+
+
+@pytest.mark.parametrize("aio", [False, True], ids=["sync", "aio"])
+def test_fail_fast_reports_one_violation(aio):
+    servicer = AsyncSignup() if aio else Signup()
+    interceptor = (AsyncValidationInterceptor if aio else ValidationInterceptor)(fail_fast=True)
+    with serve_signup(servicer, interceptor, aio) as ch:
+        error = refused(lambda: signup_pb2_grpc.SignupStub(ch).Register(Account(name="", age=1), timeout=5))
+    assert len(violations(error)) == 1
+
+
+@pytest.mark.parametrize("aio", [False, True], ids=["sync", "aio"])
+def test_without_the_status_extra_the_details_still_say_what_was_wrong(aio, monkeypatch):
+    from grpc_interceptor import validation
+
+    monkeypatch.setattr(validation, "_bad_request", lambda violations: [])
+    servicer = AsyncSignup() if aio else Signup()
+    interceptor = AsyncValidationInterceptor() if aio else ValidationInterceptor()
+    with serve_signup(servicer, interceptor, aio) as ch:
+        error = refused(lambda: signup_pb2_grpc.SignupStub(ch).Register(good(name=""), timeout=5))
+    assert error.details() == "invalid request: name: must be at least 1 characters"
+    assert error_details_of(error) == ()
+    assert servicer.seen == []
+
+
+class Broken:
+    """A validator whose rules do not compile."""
+
+    def collect_violations(self, message, fail_fast=False):
+        raise protovalidate.CompilationError("bad rule")
+
+
+@pytest.mark.parametrize("aio", [False, True], ids=["sync", "aio"])
+def test_rules_that_cannot_run_fail_closed(aio, caplog):
+    servicer = AsyncSignup() if aio else Signup()
+    interceptor = AsyncValidationInterceptor() if aio else ValidationInterceptor()
+    interceptor._validator = Broken()
+    with serve_signup(servicer, interceptor, aio) as ch:
+        with pytest.raises(grpc.RpcError) as caught:
+            signup_pb2_grpc.SignupStub(ch).Register(good(), timeout=5)
+    assert caught.value.code() is grpc.StatusCode.INTERNAL
+    assert caught.value.details() == "the server could not validate the request"
+    assert servicer.seen == []
+    assert "could not validate a Account" in caplog.text
+
+
+@pytest.mark.parametrize("cls", [ValidationInterceptor, AsyncValidationInterceptor])
+def test_configuration_is_checked_when_built(cls):
+    with pytest.raises(TypeError, match=r"protovalidate\.Validator"):
+        cls("strict")
+    with pytest.raises(TypeError, match="fail_fast"):
+        cls(fail_fast="yes")
+    validator = protovalidate.Validator()
+    assert cls(validator)._validator is validator
+
+
+def test_field_paths():
+    found = protovalidate.collect_violations(Account(email="ada@example.com", name="A", age=20, tags=["", "b", ""]))
+    assert [field_path(v) for v in found] == ["tags[0]", "tags[2]"]
+    assert signup_pb2.DESCRIPTOR.name == "signup/signup.proto"
