@@ -33,6 +33,7 @@ import argparse
 import asyncio
 import functools
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -45,6 +46,7 @@ from typing import Any
 
 import grpc
 import grpc.aio
+from prometheus_client import CollectorRegistry
 
 from grpc_interceptor import (
     AsyncClientInterceptor,
@@ -53,6 +55,12 @@ from grpc_interceptor import (
     ServerInterceptor,
     select,
     services,
+)
+from grpc_interceptor.access_log import (
+    AccessLogClientInterceptor,
+    AccessLogInterceptor,
+    AsyncAccessLogClientInterceptor,
+    AsyncAccessLogInterceptor,
 )
 from grpc_interceptor.auth import AsyncAuthInterceptor, AuthInterceptor
 from grpc_interceptor.client import ClientCallDetails, aio_channel_interceptors
@@ -63,7 +71,15 @@ from grpc_interceptor.limits import (
     ConcurrencyLimitInterceptor,
     RateLimitInterceptor,
 )
+from grpc_interceptor.metrics import (
+    AsyncMetricsClientInterceptor,
+    AsyncMetricsInterceptor,
+    MetricsClientInterceptor,
+    MetricsInterceptor,
+)
 from grpc_interceptor.retry import AsyncRetryInterceptor, RetryInterceptor
+from grpc_interceptor.testing import DummyRequest
+from grpc_interceptor.validation import AsyncValidationInterceptor, ValidationInterceptor
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_JSON = HERE / "results" / "batteries.json"
@@ -120,6 +136,7 @@ class Case:
         metadata: The request metadata (the server's invocation metadata, or the
             client's call details).
         timeout: The client call's timeout (client sides only).
+        request: The request message.
     """
 
     label: str
@@ -129,6 +146,7 @@ class Case:
     metadata: tuple[tuple[str, str], ...] = ()
     timeout: float | None = None
     kind: str = field(default="battery")
+    request: Any = REQUEST
 
 
 def _references() -> list[Case]:
@@ -144,6 +162,15 @@ def _accept(token: str, method_name: str) -> str:
 
 
 _TOKEN = (("authorization", "Bearer t0k3n"),)
+
+
+def _quiet_log() -> logging.Logger:
+    """A logger that wants none of the access log's records (levels up to ERROR)."""
+    logger = logging.getLogger("bench.access")
+    logger.setLevel(logging.CRITICAL)
+    logger.propagate = False
+    return logger
+
 
 #: The batteries' rows; each side's two reference rows are added by :func:`all_cases`.
 CASES: list[Case] = [
@@ -169,6 +196,40 @@ CASES: list[Case] = [
     Case("limits: concurrency, under the limit", "aio-server", lambda: [AsyncConcurrencyLimitInterceptor(1000)]),
     Case("limits: rate, tokens left", "sync-server", lambda: [RateLimitInterceptor(100, burst=100_000)]),
     Case("limits: rate, tokens left", "aio-server", lambda: [AsyncRateLimitInterceptor(100, burst=100_000)]),
+    # The observing and validating batteries. The access log passes an RPC through when
+    # its logger wants none of its records (or select() exempts the method); metrics
+    # always count, so their rows are work done; validation passes a message without
+    # rules through.
+    Case(
+        "access log: exempted with select()",
+        "sync-server",
+        lambda: [select(AccessLogInterceptor(_quiet_log()), ~services("bench.Bench"))],
+    ),
+    Case(
+        "access log: exempted with select()",
+        "aio-server",
+        lambda: [select(AsyncAccessLogInterceptor(_quiet_log()), ~services("bench.Bench"))],
+    ),
+    Case("access log: logger wants no records", "sync-server", lambda: [AccessLogInterceptor(_quiet_log())]),
+    Case("access log: logger wants no records", "aio-server", lambda: [AsyncAccessLogInterceptor(_quiet_log())]),
+    Case("access log: logger wants no records", "sync-client", lambda: [AccessLogClientInterceptor(_quiet_log())]),
+    Case("access log: logger wants no records", "aio-client", lambda: [AsyncAccessLogClientInterceptor(_quiet_log())]),
+    Case("metrics: counted (work done)", "sync-server", lambda: [MetricsInterceptor(CollectorRegistry())]),
+    Case("metrics: counted (work done)", "aio-server", lambda: [AsyncMetricsInterceptor(CollectorRegistry())]),
+    Case("metrics: counted (work done)", "sync-client", lambda: [MetricsClientInterceptor(CollectorRegistry())]),
+    Case("metrics: counted (work done)", "aio-client", lambda: [AsyncMetricsClientInterceptor(CollectorRegistry())]),
+    Case(
+        "validation: message without rules",
+        "sync-server",
+        lambda: [ValidationInterceptor()],
+        request=DummyRequest(input="x"),
+    ),
+    Case(
+        "validation: message without rules",
+        "aio-server",
+        lambda: [AsyncValidationInterceptor()],
+        request=DummyRequest(input="x"),
+    ),
 ]
 
 
@@ -273,7 +334,7 @@ def _run_sync_server(case: Case) -> Callable[[int], None]:
 
     def run(count: int) -> None:
         for _ in range(count):
-            entry(details).unary_unary(REQUEST, context)
+            entry(details).unary_unary(case.request, context)
 
     return run
 
@@ -292,7 +353,7 @@ def _run_aio_server(case: Case, loop: asyncio.AbstractEventLoop) -> Callable[[in
     async def rpcs(count: int) -> None:
         for _ in range(count):
             found = await entry(details)
-            await found.unary_unary(REQUEST, context)
+            await found.unary_unary(case.request, context)
 
     return lambda count: loop.run_until_complete(rpcs(count))
 
@@ -308,7 +369,7 @@ def _run_sync_client(case: Case) -> Callable[[int], None]:
 
     def run(count: int) -> None:
         for _ in range(count):
-            entry(details, REQUEST).result()
+            entry(details, case.request).result()
 
     return run
 
@@ -326,7 +387,7 @@ def _run_aio_client(case: Case, loop: asyncio.AbstractEventLoop) -> Callable[[in
 
     async def rpcs(count: int) -> None:
         for _ in range(count):
-            await (await entry(details, REQUEST))
+            await (await entry(details, case.request))
 
     return lambda count: loop.run_until_complete(rpcs(count))
 

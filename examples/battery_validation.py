@@ -19,7 +19,7 @@ from typing import Protocol, cast
 
 import grpc
 from signup import signup_pb2_grpc
-from signup.signup_pb2 import Account, Ping, Summary, Welcome
+from signup.signup_pb2 import Account, Ping, Summary, Team, Tree, Welcome
 
 from grpc_interceptor.rich_status import error_details_of
 from grpc_interceptor.testing import serve
@@ -55,6 +55,13 @@ class Signup(signup_pb2_grpc.SignupServicer):
 
     def Echo(self, request: Ping, context: grpc.ServicerContext) -> Ping:
         return request
+
+    def Form(self, request: Team, context: grpc.ServicerContext) -> Summary:
+        self.seen.append(request.title)
+        return Summary(accounts=len(request.members))
+
+    def Plant(self, request: Tree, context: grpc.ServicerContext) -> Summary:
+        return Summary(accounts=len(request.children))
 
 
 class _FieldViolation(Protocol):
@@ -123,6 +130,11 @@ def main() -> int:
                     r.text for r in stub.Chat(iter([account("Di"), account("Ed", tags="abcd")]), timeout=5)
                 ),
                 ("INVALID_ARGUMENT", ["hello, Di"], ["tags"]),
+            ),
+            (
+                "Form",
+                lambda out: out.append(str(stub.Form(Team(members=[account("Fay"), account("")]), timeout=5).accounts)),
+                ("INVALID_ARGUMENT", [], ["members[1].name"]),
             ),
             ("Echo", lambda out: out.append(stub.Echo(Ping(text=""), timeout=5).text), ("OK", [""], [])),
         ]

@@ -258,7 +258,10 @@ def test_aio_server_a_cancelled_call_is_logged_cancelled(capture):
 @pytest.mark.parametrize("aio", [False, True], ids=["sync", "aio"])
 def test_server_a_passed_deadline_is_logged_deadline_exceeded(capture, aio):
     def slow(text, context):
-        time.sleep(0.5)
+        # Returns once grpc has seen the deadline pass (a sync handler runs on regardless).
+        end = time.monotonic() + 5
+        while context.is_active() and time.monotonic() < end:
+            time.sleep(0.01)
         return text
 
     async def slow_aio(text, context):
@@ -293,6 +296,32 @@ def test_levels_are_configurable_and_disabled_levels_cost_nothing(capture):
         ("OK", logging.DEBUG),
     ]
     assert len(capture.records) == 3
+
+
+@pytest.mark.parametrize("aio", [False, True], ids=["sync", "aio"])
+def test_a_logger_that_wants_only_errors_still_gets_them(capture, aio):
+    capture.logger.setLevel(logging.ERROR)
+    interceptor = AsyncAccessLogInterceptor(capture.logger) if aio else AccessLogInterceptor(capture.logger)
+    with dummy_client({"boom": raises(RuntimeError("x"))}, [interceptor], aio_server=aio) as client:
+        call(client, "Execute", ["hi"])
+        call(client, "Execute", ["boom"])
+        (record,) = capture.wait_for(1)
+        time.sleep(0.05)
+    assert [r.grpc_code for r in capture.records] == ["UNKNOWN"]
+    assert record.levelno == logging.ERROR
+
+
+def test_a_logger_that_wants_none_of_the_records_makes_the_rpcs_pass_through(capture, monkeypatch):
+    from grpc_interceptor import _observe
+
+    capture.logger.setLevel(logging.CRITICAL)
+    begun = []
+    monkeypatch.setattr(_observe.Rpc, "__init__", lambda self, *args: begun.append(args))
+    with dummy_client({"boom": raises(RuntimeError("x"))}, [AccessLogInterceptor(capture.logger)]) as client:
+        assert call(client, "Execute", ["boom"])[0] == "UNKNOWN"
+        assert call(client, "ExecuteServerStream", ["ab"]) == ("OK", ["a", "b"])
+    assert capture.records == []
+    assert begun == []  # nothing was even set up for them
 
 
 def test_select_narrows_the_log(capture):

@@ -21,7 +21,7 @@ from grpc_interceptor.validation import AsyncValidationInterceptor, ValidationIn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
 from signup import signup_pb2, signup_pb2_grpc
-from signup.signup_pb2 import Account, Ping, Summary, Welcome
+from signup.signup_pb2 import Account, Ping, Summary, Team, Tree, Welcome
 
 GOOD = {"email": "ada@example.com", "name": "Ada", "age": 36}
 
@@ -59,6 +59,14 @@ class Signup(signup_pb2_grpc.SignupServicer):
         self.seen.append(request.text)
         return request
 
+    def Form(self, request, context):
+        self.seen.append(request.title)
+        return Summary(accounts=len(request.members))
+
+    def Plant(self, request, context):
+        self.seen.append(request.label)
+        return Summary(accounts=len(request.children))
+
 
 class AsyncSignup(signup_pb2_grpc.SignupServicer):
     def __init__(self):
@@ -88,6 +96,14 @@ class AsyncSignup(signup_pb2_grpc.SignupServicer):
     async def Echo(self, request, context):
         self.seen.append(request.text)
         return request
+
+    async def Form(self, request, context):
+        self.seen.append(request.title)
+        return Summary(accounts=len(request.members))
+
+    async def Plant(self, request, context):
+        self.seen.append(request.label)
+        return Summary(accounts=len(request.children))
 
 
 def serve_signup(servicer, interceptor, aio):
@@ -181,6 +197,40 @@ def test_a_message_without_rules_passes_through(signup):
     stub, servicer = signup
     assert stub.Echo(Ping(text=""), timeout=5).text == ""
     assert servicer.seen == [""]
+
+
+def test_rules_of_a_nested_message_are_checked(signup):
+    stub, servicer = signup
+    error = refused(lambda: stub.Form(Team(title="t", members=[good(), good(name="")]), timeout=5))
+    assert violations(error) == [("members[1].name", "must be at least 1 characters")]
+    assert servicer.seen == []
+    assert stub.Form(Team(title="ok", members=[good()]), timeout=5).accounts == 1
+    assert stub.Plant(Tree(label="root", children=[Tree(label="leaf")]), timeout=5).accounts == 1
+    assert servicer.seen == ["ok", "root"]
+
+
+def test_only_messages_that_may_have_rules_go_to_protovalidate():
+    from grpc_interceptor.testing import DummyRequest
+    from grpc_interceptor.validation import _needs_validation
+
+    assert _needs_validation(Account)
+    assert _needs_validation(Team)  # through its members
+    assert not _needs_validation(Ping)
+    assert not _needs_validation(Tree)  # contains itself, has no rules
+    assert not _needs_validation(DummyRequest)
+    assert _needs_validation(bytes)  # not a protobuf message: protovalidate decides
+
+
+@pytest.mark.parametrize("aio", [False, True], ids=["sync", "aio"])
+def test_a_message_without_rules_never_reaches_protovalidate(aio):
+    servicer = AsyncSignup() if aio else Signup()
+    interceptor = AsyncValidationInterceptor() if aio else ValidationInterceptor()
+    interceptor._validator = Broken()  # it would fail any message it is handed
+    with serve_signup(servicer, interceptor, aio) as ch:
+        assert signup_pb2_grpc.SignupStub(ch).Echo(Ping(text="x"), timeout=5).text == "x"
+        with pytest.raises(grpc.RpcError) as caught:
+            signup_pb2_grpc.SignupStub(ch).Register(good(), timeout=5)
+    assert caught.value.code() is grpc.StatusCode.INTERNAL
 
 
 @pytest.mark.parametrize("aio", [False, True], ids=["sync", "aio"])

@@ -15,7 +15,7 @@ _sym_db = _symbol_database.Default()
 from signup import _buf_validate as buf_dot_validate_dot_validate__pb2  # buf/validate/validate.proto, from protovalidate
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13signup/signup.proto\x12\x0e\x64\x65mo.signup.v1\x1a\x1b\x62uf/validate/validate.proto\"q\n\x07\x41\x63\x63ount\x12\x16\n\x05\x65mail\x18\x01 \x01(\tB\x07\xbaH\x04r\x02`\x01\x12\x17\n\x04name\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x10\x12\x17\n\x03\x61ge\x18\x03 \x01(\rB\n\xbaH\x07*\x05\x18\x96\x01(\r\x12\x1c\n\x04tags\x18\x04 \x03(\tB\x0e\xbaH\x0b\x92\x01\x08\x10\x03\"\x04r\x02\x10\x01\"\x17\n\x07Welcome\x12\x0c\n\x04text\x18\x01 \x01(\t\"\x1b\n\x07Summary\x12\x10\n\x08\x61\x63\x63ounts\x18\x01 \x01(\r\"\x14\n\x04Ping\x12\x0c\n\x04text\x18\x01 \x01(\t2\xbb\x02\n\x06Signup\x12<\n\x08Register\x12\x17.demo.signup.v1.Account\x1a\x17.demo.signup.v1.Welcome\x12\x42\n\x0cRegisterMany\x12\x17.demo.signup.v1.Account\x1a\x17.demo.signup.v1.Summary(\x01\x12=\n\x07Suggest\x12\x17.demo.signup.v1.Account\x1a\x17.demo.signup.v1.Welcome0\x01\x12<\n\x04\x43hat\x12\x17.demo.signup.v1.Account\x1a\x17.demo.signup.v1.Welcome(\x01\x30\x01\x12\x32\n\x04\x45\x63ho\x12\x14.demo.signup.v1.Ping\x1a\x14.demo.signup.v1.Pingb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x13signup/signup.proto\x12\x0e\x64\x65mo.signup.v1\x1a\x1b\x62uf/validate/validate.proto\"q\n\x07\x41\x63\x63ount\x12\x16\n\x05\x65mail\x18\x01 \x01(\tB\x07\xbaH\x04r\x02`\x01\x12\x17\n\x04name\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18\x10\x12\x17\n\x03\x61ge\x18\x03 \x01(\rB\n\xbaH\x07*\x05\x18\x96\x01(\r\x12\x1c\n\x04tags\x18\x04 \x03(\tB\x0e\xbaH\x0b\x92\x01\x08\x10\x03\"\x04r\x02\x10\x01\"\x17\n\x07Welcome\x12\x0c\n\x04text\x18\x01 \x01(\t\"\x1b\n\x07Summary\x12\x10\n\x08\x61\x63\x63ounts\x18\x01 \x01(\r\"\x14\n\x04Ping\x12\x0c\n\x04text\x18\x01 \x01(\t\"?\n\x04Team\x12\r\n\x05title\x18\x01 \x01(\t\x12(\n\x07members\x18\x02 \x03(\x0b\x32\x17.demo.signup.v1.Account\"=\n\x04Tree\x12\r\n\x05label\x18\x01 \x01(\t\x12&\n\x08\x63hildren\x18\x02 \x03(\x0b\x32\x14.demo.signup.v1.Tree2\xaa\x03\n\x06Signup\x12<\n\x08Register\x12\x17.demo.signup.v1.Account\x1a\x17.demo.signup.v1.Welcome\x12\x42\n\x0cRegisterMany\x12\x17.demo.signup.v1.Account\x1a\x17.demo.signup.v1.Summary(\x01\x12=\n\x07Suggest\x12\x17.demo.signup.v1.Account\x1a\x17.demo.signup.v1.Welcome0\x01\x12<\n\x04\x43hat\x12\x17.demo.signup.v1.Account\x1a\x17.demo.signup.v1.Welcome(\x01\x30\x01\x12\x32\n\x04\x45\x63ho\x12\x14.demo.signup.v1.Ping\x1a\x14.demo.signup.v1.Ping\x12\x35\n\x04\x46orm\x12\x14.demo.signup.v1.Team\x1a\x17.demo.signup.v1.Summary\x12\x36\n\x05Plant\x12\x14.demo.signup.v1.Tree\x1a\x17.demo.signup.v1.Summaryb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,6 +38,10 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _globals['_SUMMARY']._serialized_end=235
   _globals['_PING']._serialized_start=237
   _globals['_PING']._serialized_end=257
-  _globals['_SIGNUP']._serialized_start=260
-  _globals['_SIGNUP']._serialized_end=575
+  _globals['_TEAM']._serialized_start=259
+  _globals['_TEAM']._serialized_end=322
+  _globals['_TREE']._serialized_start=324
+  _globals['_TREE']._serialized_end=385
+  _globals['_SIGNUP']._serialized_start=388
+  _globals['_SIGNUP']._serialized_end=814
 # @@protoc_insertion_point(module_scope)

@@ -39,6 +39,16 @@ class SignupStub(object):
                 request_serializer=signup_dot_signup__pb2.Ping.SerializeToString,
                 response_deserializer=signup_dot_signup__pb2.Ping.FromString,
                 )
+        self.Form = channel.unary_unary(
+                '/demo.signup.v1.Signup/Form',
+                request_serializer=signup_dot_signup__pb2.Team.SerializeToString,
+                response_deserializer=signup_dot_signup__pb2.Summary.FromString,
+                )
+        self.Plant = channel.unary_unary(
+                '/demo.signup.v1.Signup/Plant',
+                request_serializer=signup_dot_signup__pb2.Tree.SerializeToString,
+                response_deserializer=signup_dot_signup__pb2.Summary.FromString,
+                )
 
 
 class SignupServicer(object):
@@ -74,6 +84,18 @@ class SignupServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Form(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Plant(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SignupServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -101,6 +123,16 @@ def add_SignupServicer_to_server(servicer, server):
                     servicer.Echo,
                     request_deserializer=signup_dot_signup__pb2.Ping.FromString,
                     response_serializer=signup_dot_signup__pb2.Ping.SerializeToString,
+            ),
+            'Form': grpc.unary_unary_rpc_method_handler(
+                    servicer.Form,
+                    request_deserializer=signup_dot_signup__pb2.Team.FromString,
+                    response_serializer=signup_dot_signup__pb2.Summary.SerializeToString,
+            ),
+            'Plant': grpc.unary_unary_rpc_method_handler(
+                    servicer.Plant,
+                    request_deserializer=signup_dot_signup__pb2.Tree.FromString,
+                    response_serializer=signup_dot_signup__pb2.Summary.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -194,5 +226,39 @@ class Signup(object):
         return grpc.experimental.unary_unary(request, target, '/demo.signup.v1.Signup/Echo',
             signup_dot_signup__pb2.Ping.SerializeToString,
             signup_dot_signup__pb2.Ping.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def Form(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/demo.signup.v1.Signup/Form',
+            signup_dot_signup__pb2.Team.SerializeToString,
+            signup_dot_signup__pb2.Summary.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def Plant(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/demo.signup.v1.Signup/Plant',
+            signup_dot_signup__pb2.Tree.SerializeToString,
+            signup_dot_signup__pb2.Summary.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

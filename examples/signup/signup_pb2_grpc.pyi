@@ -39,6 +39,8 @@ class SignupStub:
     Suggest: _grpc.UnaryStreamMultiCallable[_signup_pb2.Account, _signup_pb2.Welcome]
     Chat: _grpc.StreamStreamMultiCallable[_signup_pb2.Account, _signup_pb2.Welcome]
     Echo: _grpc.UnaryUnaryMultiCallable[_signup_pb2.Ping, _signup_pb2.Ping]
+    Form: _grpc.UnaryUnaryMultiCallable[_signup_pb2.Team, _signup_pb2.Summary]
+    Plant: _grpc.UnaryUnaryMultiCallable[_signup_pb2.Tree, _signup_pb2.Summary]
 
 @_typing.type_check_only
 class SignupAsyncStub(SignupStub):
@@ -48,6 +50,8 @@ class SignupAsyncStub(SignupStub):
     Suggest: _aio.UnaryStreamMultiCallable[_signup_pb2.Account, _signup_pb2.Welcome]  # type: ignore[assignment]
     Chat: _aio.StreamStreamMultiCallable[_signup_pb2.Account, _signup_pb2.Welcome]  # type: ignore[assignment]
     Echo: _aio.UnaryUnaryMultiCallable[_signup_pb2.Ping, _signup_pb2.Ping]  # type: ignore[assignment]
+    Form: _aio.UnaryUnaryMultiCallable[_signup_pb2.Team, _signup_pb2.Summary]  # type: ignore[assignment]
+    Plant: _aio.UnaryUnaryMultiCallable[_signup_pb2.Tree, _signup_pb2.Summary]  # type: ignore[assignment]
 
 class SignupServicer(metaclass=_abc_1.ABCMeta):
     @_abc_1.abstractmethod
@@ -84,5 +88,19 @@ class SignupServicer(metaclass=_abc_1.ABCMeta):
         request: _signup_pb2.Ping,
         context: _ServicerContext,
     ) -> _typing.Union[_signup_pb2.Ping, _abc.Awaitable[_signup_pb2.Ping]]: ...
+
+    @_abc_1.abstractmethod
+    def Form(
+        self,
+        request: _signup_pb2.Team,
+        context: _ServicerContext,
+    ) -> _typing.Union[_signup_pb2.Summary, _abc.Awaitable[_signup_pb2.Summary]]: ...
+
+    @_abc_1.abstractmethod
+    def Plant(
+        self,
+        request: _signup_pb2.Tree,
+        context: _ServicerContext,
+    ) -> _typing.Union[_signup_pb2.Summary, _abc.Awaitable[_signup_pb2.Summary]]: ...
 
 def add_SignupServicer_to_server(servicer: SignupServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -163,6 +163,10 @@ class _Observer:
     def _rpc_finished(self, rpc: Rpc, code: grpc.StatusCode) -> None:
         pass
 
+    def _watching(self) -> bool:
+        """Tell whether anything is to be done for the RPCs that start now (else: pass through)."""
+        return True
+
     def _begin(self, method: str, grpc_type: str, context: Any) -> Rpc:
         rpc = Rpc(method, grpc_type, context)
         self._rpc_started(rpc)
@@ -178,6 +182,8 @@ class ObservingServerInterceptor(_Observer, ServerInterceptor):
             yield request
 
     def on_unary_unary(self, method: Any, request: Any, context: Any, method_name: str, /) -> Any:
+        if not self._watching():
+            return method(request, context)
         rpc = self._begin(method_name, UNARY, context)
         rpc.request = request
         self._message_received(rpc)
@@ -192,6 +198,8 @@ class ObservingServerInterceptor(_Observer, ServerInterceptor):
         return response
 
     def on_stream_unary(self, method: Any, request_iterator: Any, context: Any, method_name: str, /) -> Any:
+        if not self._watching():
+            return method(request_iterator, context)
         rpc = self._begin(method_name, CLIENT_STREAM, context)
         try:
             response = method(self._requests(request_iterator, rpc), context)
@@ -214,6 +222,8 @@ class ObservingServerInterceptor(_Observer, ServerInterceptor):
         self._rpc_finished(rpc, code_after_return(context))
 
     def on_unary_stream(self, method: Any, request: Any, context: Any, method_name: str, /) -> Any:
+        if not self._watching():
+            return method(request, context)
         rpc = self._begin(method_name, SERVER_STREAM, context)
         rpc.request = request
         self._message_received(rpc)
@@ -225,6 +235,8 @@ class ObservingServerInterceptor(_Observer, ServerInterceptor):
         return self._responses(responses, rpc, context)
 
     def on_stream_stream(self, method: Any, request_iterator: Any, context: Any, method_name: str, /) -> Any:
+        if not self._watching():
+            return method(request_iterator, context)
         rpc = self._begin(method_name, BIDI_STREAM, context)
         try:
             responses = method(self._requests(request_iterator, rpc), context)
@@ -243,6 +255,8 @@ class ObservingAsyncServerInterceptor(_Observer, AsyncServerInterceptor):
             yield request
 
     async def on_unary_unary(self, method: Any, request: Any, context: Any, method_name: str, /) -> Any:
+        if not self._watching():
+            return await method(request, context)
         rpc = self._begin(method_name, UNARY, context)
         rpc.request = request
         self._message_received(rpc)
@@ -257,6 +271,8 @@ class ObservingAsyncServerInterceptor(_Observer, AsyncServerInterceptor):
         return response
 
     async def on_stream_unary(self, method: Any, request_iterator: Any, context: Any, method_name: str, /) -> Any:
+        if not self._watching():
+            return await method(request_iterator, context)
         rpc = self._begin(method_name, CLIENT_STREAM, context)
         try:
             response = await method(self._requests(request_iterator, rpc), context)
@@ -279,12 +295,16 @@ class ObservingAsyncServerInterceptor(_Observer, AsyncServerInterceptor):
         self._rpc_finished(rpc, code_after_return(context))
 
     def on_unary_stream(self, method: Any, request: Any, context: Any, method_name: str, /) -> Any:
+        if not self._watching():
+            return method(request, context)
         rpc = self._begin(method_name, SERVER_STREAM, context)
         rpc.request = request
         self._message_received(rpc)
         return self._responses(_lazy(method, request, context), rpc, context)
 
     def on_stream_stream(self, method: Any, request_iterator: Any, context: Any, method_name: str, /) -> Any:
+        if not self._watching():
+            return method(request_iterator, context)
         rpc = self._begin(method_name, BIDI_STREAM, context)
         return self._responses(_lazy(method, self._requests(request_iterator, rpc), context), rpc, context)
 
@@ -395,12 +415,16 @@ class ObservingClientInterceptor(_Observer, ClientInterceptor):
         return call
 
     def on_unary_unary(self, method: Any, request: Any, call_details: Any, /) -> Any:
+        if not self._watching():
+            return method(request, call_details)
         rpc = self._begin(call_details.method, UNARY, None)
         rpc.request = request
         self._message_sent(rpc)
         return self._unary_response(method, request, call_details, rpc)
 
     def on_stream_unary(self, method: Any, request_iterator: Any, call_details: Any, /) -> Any:
+        if not self._watching():
+            return method(request_iterator, call_details)
         rpc = self._begin(call_details.method, CLIENT_STREAM, None)
         return self._unary_response(method, self._requests(request_iterator, rpc), call_details, rpc)
 
@@ -421,12 +445,16 @@ class ObservingClientInterceptor(_Observer, ClientInterceptor):
         return _ObservedCallIterator(call, once, self)
 
     def on_unary_stream(self, method: Any, request: Any, call_details: Any, /) -> Any:
+        if not self._watching():
+            return method(request, call_details)
         rpc = self._begin(call_details.method, SERVER_STREAM, None)
         rpc.request = request
         self._message_sent(rpc)
         return self._stream_response(method, request, call_details, rpc)
 
     def on_stream_stream(self, method: Any, request_iterator: Any, call_details: Any, /) -> Any:
+        if not self._watching():
+            return method(request_iterator, call_details)
         rpc = self._begin(call_details.method, BIDI_STREAM, None)
         return self._stream_response(method, self._requests(request_iterator, rpc), call_details, rpc)
 
@@ -457,12 +485,16 @@ class ObservingAsyncClientInterceptor(_Observer, AsyncClientInterceptor):
         return call
 
     async def on_unary_unary(self, method: Any, request: Any, call_details: Any, /) -> Any:
+        if not self._watching():
+            return await method(request, call_details)
         rpc = self._begin(call_details.method, UNARY, None)
         rpc.request = request
         self._message_sent(rpc)
         return await self._unary_response(method, request, call_details, rpc)
 
     async def on_stream_unary(self, method: Any, request_iterator: Any, call_details: Any, /) -> Any:
+        if not self._watching():
+            return await method(request_iterator, call_details)
         rpc = self._begin(call_details.method, CLIENT_STREAM, None)
         return await self._unary_response(method, self._requests(request_iterator, rpc), call_details, rpc)
 
@@ -486,12 +518,16 @@ class ObservingAsyncClientInterceptor(_Observer, AsyncClientInterceptor):
         return self._responses(call, rpc)
 
     async def on_unary_stream(self, method: Any, request: Any, call_details: Any, /) -> Any:
+        if not self._watching():
+            return await method(request, call_details)
         rpc = self._begin(call_details.method, SERVER_STREAM, None)
         rpc.request = request
         self._message_sent(rpc)
         return await self._stream_response(method, request, call_details, rpc)
 
     async def on_stream_stream(self, method: Any, request_iterator: Any, call_details: Any, /) -> Any:
+        if not self._watching():
+            return await method(request_iterator, call_details)
         rpc = self._begin(call_details.method, BIDI_STREAM, None)
         return await self._stream_response(method, self._requests(request_iterator, rpc), call_details, rpc)
 

@@ -45,6 +45,40 @@ _LOG: Final = logging.getLogger(__name__)
 _LISTED: Final = 5
 
 
+#: How protovalidate's options start in a serialized options message: field 1159, length
+#: delimited, the number of ``(buf.validate.message)``, ``(buf.validate.field)`` and
+#: ``(buf.validate.oneof)``. Finding it where it is not an option (in some other
+#: option's bytes) only means the message is validated: never the other way round.
+_RULES_TAG: Final = b"\xbaH"
+
+
+def _options_have_rules(owner: Any) -> bool:
+    return _RULES_TAG in owner.GetOptions().SerializeToString()
+
+
+def _has_rules(descriptor: Any, seen: set[str]) -> bool:
+    """Tell whether a message, or a message in one of its fields, may have protovalidate rules."""
+    if descriptor.full_name in seen:
+        return False  # looked at already, further up this search
+    seen.add(descriptor.full_name)
+    if _options_have_rules(descriptor) or any(_options_have_rules(oneof) for oneof in descriptor.oneofs):
+        return True
+    for field in descriptor.fields:
+        if _options_have_rules(field):
+            return True
+        if field.message_type is not None and _has_rules(field.message_type, seen):
+            return True
+    return False
+
+
+def _needs_validation(message_class: type[Any]) -> bool:
+    try:
+        descriptor: Any = getattr(message_class, "DESCRIPTOR")  # noqa: B009  # any class may come
+        return _has_rules(descriptor, set())
+    except Exception:  # not a google.protobuf message: let protovalidate decide
+        return True
+
+
 def field_path(violation: Any) -> str:
     """Return the path of the field a protovalidate violation is about, as a string.
 
@@ -96,6 +130,8 @@ class _Settings:
 
     _validator: Any = None
     _fail_fast = False
+    # Whether each message class seen so far has rules; made on first use.
+    _ruled: dict[type[Any], bool] | None = None
 
     def __init__(self, validator: protovalidate.Validator | None = None, *, fail_fast: bool = False) -> None:
         """Configure the validation.
@@ -118,6 +154,15 @@ class _Settings:
 
     def _refusal(self, message: Any, method_name: str) -> InvalidArgument | grpc.StatusCode | None:
         """Return what to answer for an invalid ``message``, or ``None`` if it is valid."""
+        ruled = self._ruled
+        if ruled is None:
+            ruled = self._ruled = {}
+        cls: type[Any] = message.__class__
+        needed = ruled.get(cls)
+        if needed is None:
+            needed = ruled[cls] = _needs_validation(cls)
+        if not needed:  # a message without rules: nothing to check, nothing to pay
+            return None
         validator = self._validator
         if validator is None:
             validator = self._validator = protovalidate.Validator()
