@@ -94,21 +94,23 @@ class RawServer(grpc.ServerInterceptor):
 
 sync_chain = chain(ExceptionToStatusInterceptor(), Audit(), RawServer())
 assert_type(sync_chain, ChainedServerInterceptor)
-sync_server = grpc.server(futures.ThreadPoolExecutor(), interceptors=[sync_chain])
-
 aio_chain = chain(AsyncExceptionToStatusInterceptor(), AsyncAudit())
 assert_type(aio_chain, ChainedAsyncServerInterceptor)
-aio_server = grpc.aio.server(interceptors=[aio_chain])
-
 client_chain = chain(Tag(), Tag())
 assert_type(client_chain, ChainedClientInterceptor)
-channel = grpc.intercept_channel(grpc.insecure_channel("127.0.0.1:1"), client_chain)
-
 aio_client_chain = chain(AsyncTag(), AsyncTag())
 assert_type(aio_client_chain, ChainedAsyncClientInterceptor)
-aio_channel = grpc.aio.insecure_channel("127.0.0.1:1", interceptors=aio_channel_interceptors(aio_client_chain))
 nested = chain(chain(Audit(), Audit()), Audit())
 assert_type(nested, ChainedServerInterceptor)
+
+
+def wiring() -> None:
+    """Each chain goes where its members would go (checked, not run: it would serve)."""
+    grpc.server(futures.ThreadPoolExecutor(), interceptors=[sync_chain])
+    grpc.aio.server(interceptors=[aio_chain])
+    grpc.intercept_channel(grpc.insecure_channel("127.0.0.1:1"), client_chain)
+    grpc.aio.insecure_channel("127.0.0.1:1", interceptors=aio_channel_interceptors(aio_client_chain))
+
 
 # --- Wrong programs (checked, never run) ------------------------------------------
 
