@@ -20,7 +20,7 @@ import sys
 from typing import Any
 
 from google.protobuf.duration_pb2 import Duration
-from google.rpc.error_details_pb2 import BadRequest, RetryInfo  # type: ignore[import-untyped]
+from google.rpc.error_details_pb2 import BadRequest, RetryInfo
 from typing_extensions import assert_type
 
 from grpc_interceptor import (

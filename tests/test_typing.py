@@ -416,3 +416,32 @@ def test_public_aliases_are_runtime_objects() -> None:
         exec("def annotated(value: alias | None = None) -> alias | None: return value", namespace)
         hints = typing.get_type_hints(namespace["annotated"])  # type: ignore[arg-type]
         assert hints["value"] == optional, name
+
+
+# --- stubs/ ----------------------------------------------------------------------------
+
+
+def test_both_checkers_read_the_stubs_folder() -> None:
+    import configparser
+
+    stubs = ROOT / "stubs"
+    assert (stubs / "README.md").is_file()
+    mypy = configparser.ConfigParser()
+    mypy.read(ROOT / "mypy.ini")
+    assert mypy["mypy"]["mypy_path"] == "stubs"
+    project = re.search(r'^stubPath = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.MULTILINE)
+    assert project is not None and (ROOT / project[1]).resolve() == stubs
+    corpus = json.loads((CORPUS_DIR / "pyrightconfig.json").read_text())
+    assert (CORPUS_DIR / corpus["stubPath"]).resolve() == stubs
+    # Every stub says why it exists, in its first line.
+    for stub in stubs.rglob("*.pyi"):
+        assert stub.read_text().startswith("# "), f"{stub.relative_to(ROOT)}: first line must say why it exists"
+
+
+def test_mypy_reads_google_rpc_types() -> None:
+    # Without follow_untyped_imports mypy skips googleapis-common-protos' .pyi files
+    # (no py.typed): the import is an error and everything from it is Any.
+    probe = CORPUS_DIR / "check_realistic.py"
+    verdict = run_mypy([probe], "--config-file", "mypy.ini", "--strict")
+    assert not [error for error in verdict.errors if "google.rpc" in error.message], verdict.output
+    assert "follow_untyped_imports = True" in (ROOT / "mypy.ini").read_text()

@@ -15,6 +15,7 @@ from google.protobuf.empty_pb2 import Empty
 from google.protobuf.message import Message
 from google.protobuf.struct_pb2 import NULL_VALUE, ListValue, NullValue, Value
 from google.protobuf.timestamp_pb2 import Timestamp
+from google.rpc.error_details_pb2 import BadRequest
 from typing_extensions import assert_type
 
 from grpc_interceptor import AsyncServerInterceptor, ClientInterceptor, ServerInterceptor
@@ -174,6 +175,13 @@ def status_interceptors() -> None:
     except NotFound as e:
         assert_type(e.details, str)
         assert_type(e.status_code, grpc.StatusCode)
+
+
+def rich_details() -> None:
+    # googleapis-common-protos' own stubs, read by mypy with follow_untyped_imports.
+    violation = BadRequest.FieldViolation(field="isbn", description="not an ISBN")
+    assert_type(BadRequest(field_violations=[violation]).field_violations[0].field, str)
+    BadRequest(field_violations=["isbn"])  # type: ignore[list-item]  # pyright: ignore[reportArgumentType]  # expect: str
 
 
 def missing_argument_defaults_to_any() -> None:
