@@ -445,3 +445,86 @@ def test_mypy_reads_google_rpc_types() -> None:
     verdict = run_mypy([probe], "--config-file", "mypy.ini", "--strict")
     assert not [error for error in verdict.errors if "google.rpc" in error.message], verdict.output
     assert "follow_untyped_imports = True" in (ROOT / "mypy.ini").read_text()
+
+
+# --- Snippets of the README and the guide that say they are checked ------------------
+#
+# A ```python block whose first line starts with `# Checked: ` claims that both checkers
+# accept it in strict mode, as a file of its own: it is checked here. Its messages come
+# from docs/snippets (search_pb2.pyi, generated from search.proto). A block of the guide
+# that is not complete code says so in its first line, `# Fragment: ...`.
+
+CHECKED = "# Checked: "
+FRAGMENT = "# Fragment: "
+SNIPPET_MODULES = ROOT / "docs" / "snippets"
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+PYTHON_BLOCK = re.compile(r"^(?P<indent>[ \t]*)```python\n(?P<body>.*?)^(?P=indent)```", re.MULTILINE | re.DOTALL)
+
+
+def python_blocks(path: Path) -> list[tuple[int, str]]:
+    """The ```python blocks of a page, dedented, with the line of their first line."""
+    import textwrap
+
+    text = path.read_text()
+    return [
+        (text.count("\n", 0, match.start()) + 2, textwrap.dedent(match["body"]))
+        for match in PYTHON_BLOCK.finditer(text)
+    ]
+
+
+def checked_snippets() -> list[tuple[str, str]]:
+    return [
+        (f"{path.relative_to(ROOT)}:{line}", block)
+        for path in DOCUMENTS
+        for line, block in python_blocks(path)
+        if block.startswith(CHECKED)
+    ]
+
+
+def test_the_readme_opens_with_a_checked_example() -> None:
+    (_, first), *_ = python_blocks(ROOT / "README.md")
+    assert first.startswith(CHECKED), first.splitlines()[0]
+
+
+def test_guide_python_blocks_are_checked_or_say_they_are_fragments() -> None:
+    unmarked = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in sorted((ROOT / "docs" / "guide").glob("*.md"))
+        for line, block in python_blocks(path)
+        if not block.startswith((CHECKED, FRAGMENT))
+    ]
+    assert not unmarked, f"say '{CHECKED}...' (and pass both checkers) or '{FRAGMENT}...': {unmarked}"
+
+
+@pytest.mark.parametrize("checker", CHECKERS)
+def test_checked_snippets_pass_both_checkers(checker: str, tmp_path: Path) -> None:
+    snippets = checked_snippets()
+    assert snippets
+    files = []
+    for number, (where, block) in enumerate(snippets):
+        path = tmp_path / f"snippet_{number}.py"
+        path.write_text(f"# {where}\n{block}")
+        files.append(path)
+    if checker == "mypy":
+        process = subprocess.run(
+            [sys.executable, "-m", "mypy", "--config-file", "mypy.ini", "--strict", "--no-pretty", *map(str, files)],
+            cwd=ROOT,
+            env={**os.environ, "MYPYPATH": str(SNIPPET_MODULES)},
+            capture_output=True,
+            text=True,
+            timeout=CHECKER_TIMEOUT,
+            check=False,
+        )
+        assert process.returncode == 0, f"{process.stdout}{process.stderr}"
+        return
+    config = {
+        "typeCheckingMode": "strict",
+        "pythonVersion": "3.10",
+        "extraPaths": [str(SNIPPET_MODULES)],
+        # search_pb2 is a stub of a user's generated code, without its .py.
+        "reportMissingModuleSource": False,
+    }
+    (tmp_path / "pyrightconfig.json").write_text(json.dumps(config))
+    verdict = run_basedpyright(files, "--project", str(tmp_path / "pyrightconfig.json"))
+    assert verdict.files_checked == len(files), verdict.output
+    assert not verdict.errors, verdict.output
