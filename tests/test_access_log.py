@@ -33,7 +33,12 @@ from grpc_interceptor.access_log import (
     AsyncAccessLogInterceptor,
 )
 from grpc_interceptor.exceptions import NotFound
-from grpc_interceptor.testing import DummyRequest, dummy_client, raises
+from grpc_interceptor.testing import DummyRequest, DummyResponse, dummy_client, raises, serve
+from grpc_interceptor.testing.protos.dummy_pb2_grpc import (
+    DummyServiceServicer,
+    DummyServiceStub,
+    add_DummyServiceServicer_to_server,
+)
 
 SERVICE = "DummyService"
 
@@ -468,3 +473,35 @@ def test_sync_client_an_inner_interceptor_may_answer_with_a_plain_iterator(captu
         assert call(client, "ExecuteClientServerStream", ["x", "y"]) == ("OK", ["x", "y"])
         records = capture.wait_for(2)
     assert [(r.grpc_code, r.grpc_msg_sent, r.grpc_msg_received) for r in records] == [("OK", 1, 3), ("OK", 2, 2)]
+
+
+class SlowStream(DummyServiceServicer):
+    """Streams until the client goes away (at most 5 s), one message every 10 ms."""
+
+    def ExecuteServerStream(self, request, context):
+        end = time.monotonic() + 5
+        while time.monotonic() < end:
+            yield DummyResponse(output="x")
+            time.sleep(0.01)
+
+
+class AsyncSlowStream(DummyServiceServicer):
+    async def ExecuteServerStream(self, request, context):
+        end = time.monotonic() + 5
+        while time.monotonic() < end:
+            yield DummyResponse(output="x")
+            await asyncio.sleep(0.01)
+
+
+@pytest.mark.parametrize("aio", [False, True], ids=["sync", "aio"])
+def test_a_response_stream_the_client_cancels_is_logged_cancelled(capture, aio):
+    servicer = AsyncSlowStream() if aio else SlowStream()
+    interceptor = AsyncAccessLogInterceptor if aio else AccessLogInterceptor
+    register = lambda server: add_DummyServiceServicer_to_server(servicer, server)  # noqa: E731
+    with serve(register, [interceptor(capture.logger, message_counts=True)], aio_server=aio) as channel:
+        responses = DummyServiceStub(channel).ExecuteServerStream(DummyRequest(input="go"), timeout=10)
+        assert [next(responses).output for _ in range(3)] == ["x", "x", "x"]
+        responses.cancel()
+        (record,) = capture.wait_for(1)
+    assert record.grpc_code == "CANCELLED"
+    assert record.grpc_msg_sent >= 2  # what went out before the client left
