@@ -95,10 +95,25 @@ def own_servicer(register: Callable[[grpc.Server], None]) -> None:
         assert_type(channel, grpc.Channel)
 
 
-def parametrised(aio: bool) -> None:
-    # 0.15.4's own tests pass a bool from pytest.mark.parametrize; pyright picks an
-    # overload for each value, mypy finds none.
+def parametrised(aio: bool, cases: dict[str, Callable[[str, Any], str]]) -> None:
+    # 0.15.4's own tests pass a bool from pytest.mark.parametrize, by keyword or as the
+    # fourth positional argument, with interceptors of the kind the bool picks.
     with dummy_client(aio_server=aio) as client:
+        assert_type(client, DummyServiceStub)
+    interceptors = [AsyncAudit() if aio else SyncAudit()]
+    with dummy_client(cases, interceptors, None, aio) as client:
+        assert_type(client, DummyServiceStub)
+    with dummy_client(special_cases=cases, interceptors=interceptors, aio_server=aio, aio_read_write=aio) as client:
+        assert_type(client, DummyServiceStub)
+    with dummy_channel(cases, interceptors, None, aio) as channel:
+        assert_type(channel, grpc.Channel)
+    with serve(lambda server: None, interceptors, None, aio) as channel:
+        assert_type(channel, grpc.Channel)
+    # A literal True, positionally, with async interceptors.
+    with dummy_client(cases, [AsyncAudit()], None, True) as client:
+        assert_type(client, DummyServiceStub)
+    # aio_read_write without aio_server is ignored, as in 0.15.4.
+    with dummy_client(aio_read_write=True) as client:
         assert_type(client, DummyServiceStub)
 
 
@@ -106,12 +121,36 @@ def parametrised(aio: bool) -> None:
 
 
 def wrong_flags() -> None:
-    dummy_client(aio_client=True)  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType]
-    dummy_client(aio_read_write=True)  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType]
-    dummy_client(interceptors=[AsyncAudit()])  # type: ignore[list-item]  # pyright: ignore[reportArgumentType]
+    dummy_client(aio_client=True)  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
     dummy_client(client_interceptors=[AsyncMetadata()], aio_server=True)  # type: ignore[list-item]  # pyright: ignore[reportCallIssue, reportArgumentType]
-    dummy_client({"error": "not a function"})  # type: ignore[dict-item]  # pyright: ignore[reportArgumentType]
-    dummy_channel(aio_client=True)  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType]
+    dummy_client({"error": "not a function"})  # type: ignore[dict-item]  # pyright: ignore[reportCallIssue, reportArgumentType]
+    dummy_channel(aio_client=True)  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+
+
+def server_and_interceptors_of_different_kinds(register: Callable[[grpc.Server], None]) -> None:
+    # A sync interceptor on a grpc.aio server, and the reverse, in each spelling: the
+    # call picks an overload whose result is no context manager (mypy, both checkers),
+    # and that overload is deprecated with the fix as its message (basedpyright).
+    with dummy_client(interceptors=[SyncAudit()], aio_server=True):  # type: ignore[attr-defined]  # pyright: ignore[reportGeneralTypeIssues]
+        pass
+    with dummy_client({}, [SyncAudit()], aio_server=True):  # type: ignore[attr-defined]  # pyright: ignore[reportGeneralTypeIssues]
+        pass
+    with dummy_client({}, [SyncAudit()], None, True):  # type: ignore[attr-defined]  # pyright: ignore[reportGeneralTypeIssues]
+        pass
+    with dummy_client(interceptors=[ExceptionToStatusInterceptor()], aio_server=True, aio_client=True):  # type: ignore[attr-defined]  # pyright: ignore[reportGeneralTypeIssues]
+        pass
+    with dummy_client(interceptors=[AsyncAudit()]):  # type: ignore[attr-defined]  # pyright: ignore[reportGeneralTypeIssues]
+        pass
+    with dummy_client({}, [AsyncAudit()], None, False):  # type: ignore[attr-defined]  # pyright: ignore[reportGeneralTypeIssues]
+        pass
+    with dummy_channel(interceptors=[SyncAudit()], aio_server=True):  # type: ignore[attr-defined]  # pyright: ignore[reportGeneralTypeIssues]
+        pass
+    with dummy_channel(interceptors=[AsyncAudit()]):  # type: ignore[attr-defined]  # pyright: ignore[reportGeneralTypeIssues]
+        pass
+    with serve(register, [SyncAudit()], aio_server=True):  # type: ignore[attr-defined]  # pyright: ignore[reportGeneralTypeIssues]
+        pass
+    with serve(register, [AsyncAudit()]):  # type: ignore[attr-defined]  # pyright: ignore[reportGeneralTypeIssues]
+        pass
 
 
 async def aio_stub_used_as_sync() -> None:

@@ -55,15 +55,32 @@ SpecialCaseFunction: TypeAlias = SpecialCase
 # ``grpc_aio``, ``dummy_pb2_grpc`` (imported above) and ``SpecialCaseFunction``.
 grpc_aio = grpc.aio
 
-# For aio_server known only at run time (0.15.4's tests parametrize it): either kind
-# of server interceptor; the kit checks the mix when it is called.
 if TYPE_CHECKING:
+    _SyncServerInterceptors: TypeAlias = Sequence[ServerInterceptor[Any, Any] | grpc.ServerInterceptor]
+    _AsyncServerInterceptors: TypeAlias = Sequence[AsyncServerInterceptor[Any, Any] | grpc.aio.ServerInterceptor]
+    # For aio_server known only at run time (0.15.4's tests parametrize it): either kind
+    # of server interceptor; the kit checks the mix when it is called.
     _AnyServerInterceptor: TypeAlias = (
         ServerInterceptor[Any, Any]
         | AsyncServerInterceptor[Any, Any]
         | grpc.ServerInterceptor
         | grpc.aio.ServerInterceptor
     )
+    _Refused: TypeAlias = "_SyncInterceptorsOnAnAioServer | _AsyncInterceptorsOnASyncServer"
+
+
+# What the overloads of serve(), dummy_channel() and dummy_client() give for a mix of
+# server and interceptors that the checker can see is wrong: no context manager, so the
+# `with` is an error that names the mistake. (A plain bool for aio_server falls to the
+# last, permissive overload.) At run time the call raises TypeError before anything
+# starts.
+class _SyncInterceptorsOnAnAioServer:
+    """Not a context manager: sync server interceptors given with ``aio_server=True``."""
+
+
+class _AsyncInterceptorsOnASyncServer:
+    """Not a context manager: async server interceptors given without ``aio_server=True``."""
+
 
 # Covariant: a context manager giving an async stub is one giving a stub.
 _StubT = TypeVar("_StubT", covariant=True)
@@ -390,7 +407,7 @@ def _check_interceptors(
 @overload
 def serve(
     register: Callable[[Any], None],
-    interceptors: Sequence[ServerInterceptor[Any, Any] | grpc.ServerInterceptor] | None = None,
+    interceptors: _SyncServerInterceptors | None = None,
     client_interceptors: Sequence[ClientInterceptor[Any, Any]] | None = None,
     aio_server: Literal[False] = False,
     aio_client: Literal[False] = False,
@@ -398,7 +415,7 @@ def serve(
 @overload
 def serve(
     register: Callable[[Any], None],
-    interceptors: Sequence[AsyncServerInterceptor[Any, Any] | grpc.aio.ServerInterceptor] | None = None,
+    interceptors: _AsyncServerInterceptors | None = None,
     client_interceptors: Sequence[ClientInterceptor[Any, Any]] | None = None,
     *,
     aio_server: Literal[True],
@@ -407,19 +424,43 @@ def serve(
 @overload
 def serve(
     register: Callable[[Any], None],
-    interceptors: Sequence[AsyncServerInterceptor[Any, Any] | grpc.aio.ServerInterceptor] | None = None,
+    interceptors: _AsyncServerInterceptors | None = None,
     client_interceptors: Sequence[AsyncClientInterceptor[Any, Any]] | None = None,
     *,
     aio_server: Literal[True],
     aio_client: Literal[True],
 ) -> ChannelContext[grpc.aio.Channel]: ...
 @overload
+def serve(  # type: ignore[overload-overlap]  # pyright: ignore[reportOverlappingOverload]
+    register: Callable[[Any], None],
+    interceptors: _SyncServerInterceptors,
+    client_interceptors: Sequence[Any] | None = None,
+    *,
+    aio_server: Literal[True],
+    aio_client: bool = False,
+) -> _SyncInterceptorsOnAnAioServer: ...
+@overload
+def serve(  # type: ignore[overload-overlap]
+    register: Callable[[Any], None],
+    interceptors: _SyncServerInterceptors,
+    client_interceptors: Sequence[Any] | None,
+    aio_server: Literal[True],
+    aio_client: bool = False,
+) -> _SyncInterceptorsOnAnAioServer: ...
+@overload
+def serve(  # type: ignore[overload-overlap]
+    register: Callable[[Any], None],
+    interceptors: _AsyncServerInterceptors,
+    client_interceptors: Sequence[ClientInterceptor[Any, Any]] | None = None,
+    aio_server: Literal[False] = False,
+    aio_client: Literal[False] = False,
+) -> _AsyncInterceptorsOnASyncServer: ...
+@overload
 def serve(
     register: Callable[[Any], None],
     interceptors: Sequence[_AnyServerInterceptor] | None = None,
     client_interceptors: Sequence[ClientInterceptor[Any, Any]] | None = None,
-    *,
-    aio_server: bool,
+    aio_server: bool = False,
     aio_client: Literal[False] = False,
 ) -> ChannelContext[grpc.Channel]: ...
 def serve(
@@ -428,7 +469,7 @@ def serve(
     client_interceptors: Sequence[Any] | None = None,
     aio_server: bool = False,
     aio_client: bool = False,
-) -> ChannelContext[Any]:
+) -> ChannelContext[Any] | _Refused:
     """Serve your own servicers with interceptors on localhost, and open a channel to them.
 
     Args:
@@ -522,16 +563,16 @@ def _dummy_register(
 @overload
 def dummy_channel(
     special_cases: Mapping[str, SpecialCase] | None = None,
-    interceptors: Sequence[ServerInterceptor[Any, Any] | grpc.ServerInterceptor] | None = None,
+    interceptors: _SyncServerInterceptors | None = None,
     client_interceptors: Sequence[ClientInterceptor[Any, Any]] | None = None,
     aio_server: Literal[False] = False,
     aio_client: Literal[False] = False,
-    aio_read_write: Literal[False] = False,
+    aio_read_write: bool = False,
 ) -> ChannelContext[grpc.Channel]: ...
 @overload
 def dummy_channel(
     special_cases: Mapping[str, SpecialCase] | None = None,
-    interceptors: Sequence[AsyncServerInterceptor[Any, Any] | grpc.aio.ServerInterceptor] | None = None,
+    interceptors: _AsyncServerInterceptors | None = None,
     client_interceptors: Sequence[ClientInterceptor[Any, Any]] | None = None,
     *,
     aio_server: Literal[True],
@@ -541,7 +582,7 @@ def dummy_channel(
 @overload
 def dummy_channel(
     special_cases: Mapping[str, SpecialCase] | None = None,
-    interceptors: Sequence[AsyncServerInterceptor[Any, Any] | grpc.aio.ServerInterceptor] | None = None,
+    interceptors: _AsyncServerInterceptors | None = None,
     client_interceptors: Sequence[AsyncClientInterceptor[Any, Any]] | None = None,
     *,
     aio_server: Literal[True],
@@ -549,12 +590,59 @@ def dummy_channel(
     aio_read_write: bool = False,
 ) -> ChannelContext[grpc.aio.Channel]: ...
 @overload
+def dummy_channel(  # type: ignore[overload-overlap]  # pyright: ignore[reportOverlappingOverload]
+    special_cases: Mapping[str, SpecialCase] | None,
+    interceptors: _SyncServerInterceptors,
+    client_interceptors: Sequence[Any] | None = None,
+    *,
+    aio_server: Literal[True],
+    aio_client: bool = False,
+    aio_read_write: bool = False,
+) -> _SyncInterceptorsOnAnAioServer: ...
+@overload
+def dummy_channel(  # type: ignore[overload-overlap]
+    special_cases: Mapping[str, SpecialCase] | None = None,
+    *,
+    interceptors: _SyncServerInterceptors,
+    client_interceptors: Sequence[Any] | None = None,
+    aio_server: Literal[True],
+    aio_client: bool = False,
+    aio_read_write: bool = False,
+) -> _SyncInterceptorsOnAnAioServer: ...
+@overload
+def dummy_channel(  # type: ignore[overload-overlap]
+    special_cases: Mapping[str, SpecialCase] | None,
+    interceptors: _SyncServerInterceptors,
+    client_interceptors: Sequence[Any] | None,
+    aio_server: Literal[True],
+    aio_client: bool = False,
+    aio_read_write: bool = False,
+) -> _SyncInterceptorsOnAnAioServer: ...
+@overload
+def dummy_channel(  # type: ignore[overload-overlap]
+    special_cases: Mapping[str, SpecialCase] | None,
+    interceptors: _AsyncServerInterceptors,
+    client_interceptors: Sequence[ClientInterceptor[Any, Any]] | None = None,
+    aio_server: Literal[False] = False,
+    aio_client: Literal[False] = False,
+    aio_read_write: bool = False,
+) -> _AsyncInterceptorsOnASyncServer: ...
+@overload
+def dummy_channel(  # type: ignore[overload-overlap]
+    special_cases: Mapping[str, SpecialCase] | None = None,
+    *,
+    interceptors: _AsyncServerInterceptors,
+    client_interceptors: Sequence[ClientInterceptor[Any, Any]] | None = None,
+    aio_server: Literal[False] = False,
+    aio_client: Literal[False] = False,
+    aio_read_write: bool = False,
+) -> _AsyncInterceptorsOnASyncServer: ...
+@overload
 def dummy_channel(
     special_cases: Mapping[str, SpecialCase] | None = None,
     interceptors: Sequence[_AnyServerInterceptor] | None = None,
     client_interceptors: Sequence[ClientInterceptor[Any, Any]] | None = None,
-    *,
-    aio_server: bool,
+    aio_server: bool = False,
     aio_client: Literal[False] = False,
     aio_read_write: bool = False,
 ) -> ChannelContext[grpc.Channel]: ...
@@ -565,7 +653,7 @@ def dummy_channel(
     aio_server: bool = False,
     aio_client: bool = False,
     aio_read_write: bool = False,
-) -> ChannelContext[Any]:
+) -> ChannelContext[Any] | _Refused:
     """Like :func:`dummy_client`, giving the channel instead of a stub."""
     register = _dummy_register(special_cases, aio_server, aio_read_write)
     return _serve(register, interceptors, client_interceptors, aio_server, aio_client, _DUMMY_SERVER_WORKERS)
@@ -574,16 +662,16 @@ def dummy_channel(
 @overload
 def dummy_client(
     special_cases: Mapping[str, SpecialCase] | None = None,
-    interceptors: Sequence[ServerInterceptor[Any, Any] | grpc.ServerInterceptor] | None = None,
+    interceptors: _SyncServerInterceptors | None = None,
     client_interceptors: Sequence[ClientInterceptor[Any, Any]] | None = None,
     aio_server: Literal[False] = False,
     aio_client: Literal[False] = False,
-    aio_read_write: Literal[False] = False,
+    aio_read_write: bool = False,
 ) -> StubContext[DummyServiceStub]: ...
 @overload
 def dummy_client(
     special_cases: Mapping[str, SpecialCase] | None = None,
-    interceptors: Sequence[AsyncServerInterceptor[Any, Any] | grpc.aio.ServerInterceptor] | None = None,
+    interceptors: _AsyncServerInterceptors | None = None,
     client_interceptors: Sequence[ClientInterceptor[Any, Any]] | None = None,
     *,
     aio_server: Literal[True],
@@ -593,7 +681,7 @@ def dummy_client(
 @overload
 def dummy_client(
     special_cases: Mapping[str, SpecialCase] | None = None,
-    interceptors: Sequence[AsyncServerInterceptor[Any, Any] | grpc.aio.ServerInterceptor] | None = None,
+    interceptors: _AsyncServerInterceptors | None = None,
     client_interceptors: Sequence[AsyncClientInterceptor[Any, Any]] | None = None,
     *,
     aio_server: Literal[True],
@@ -601,12 +689,59 @@ def dummy_client(
     aio_read_write: bool = False,
 ) -> StubContext[DummyServiceAsyncStub]: ...
 @overload
+def dummy_client(  # type: ignore[overload-overlap]  # pyright: ignore[reportOverlappingOverload]
+    special_cases: Mapping[str, SpecialCase] | None,
+    interceptors: _SyncServerInterceptors,
+    client_interceptors: Sequence[Any] | None = None,
+    *,
+    aio_server: Literal[True],
+    aio_client: bool = False,
+    aio_read_write: bool = False,
+) -> _SyncInterceptorsOnAnAioServer: ...
+@overload
+def dummy_client(  # type: ignore[overload-overlap]
+    special_cases: Mapping[str, SpecialCase] | None = None,
+    *,
+    interceptors: _SyncServerInterceptors,
+    client_interceptors: Sequence[Any] | None = None,
+    aio_server: Literal[True],
+    aio_client: bool = False,
+    aio_read_write: bool = False,
+) -> _SyncInterceptorsOnAnAioServer: ...
+@overload
+def dummy_client(  # type: ignore[overload-overlap]
+    special_cases: Mapping[str, SpecialCase] | None,
+    interceptors: _SyncServerInterceptors,
+    client_interceptors: Sequence[Any] | None,
+    aio_server: Literal[True],
+    aio_client: bool = False,
+    aio_read_write: bool = False,
+) -> _SyncInterceptorsOnAnAioServer: ...
+@overload
+def dummy_client(  # type: ignore[overload-overlap]
+    special_cases: Mapping[str, SpecialCase] | None,
+    interceptors: _AsyncServerInterceptors,
+    client_interceptors: Sequence[ClientInterceptor[Any, Any]] | None = None,
+    aio_server: Literal[False] = False,
+    aio_client: Literal[False] = False,
+    aio_read_write: bool = False,
+) -> _AsyncInterceptorsOnASyncServer: ...
+@overload
+def dummy_client(  # type: ignore[overload-overlap]
+    special_cases: Mapping[str, SpecialCase] | None = None,
+    *,
+    interceptors: _AsyncServerInterceptors,
+    client_interceptors: Sequence[ClientInterceptor[Any, Any]] | None = None,
+    aio_server: Literal[False] = False,
+    aio_client: Literal[False] = False,
+    aio_read_write: bool = False,
+) -> _AsyncInterceptorsOnASyncServer: ...
+@overload
 def dummy_client(
     special_cases: Mapping[str, SpecialCase] | None = None,
     interceptors: Sequence[_AnyServerInterceptor] | None = None,
     client_interceptors: Sequence[ClientInterceptor[Any, Any]] | None = None,
-    *,
-    aio_server: bool,
+    aio_server: bool = False,
     aio_client: Literal[False] = False,
     aio_read_write: bool = False,
 ) -> StubContext[DummyServiceStub]: ...
@@ -617,7 +752,7 @@ def dummy_client(
     aio_server: bool = False,
     aio_client: bool = False,
     aio_read_write: bool = False,
-) -> StubContext[Any]:
+) -> StubContext[Any] | _Refused:
     """Serve :class:`DummyService` with interceptors and give a client stub to it.
 
     Use it as ``with dummy_client(...) as client:`` (or ``async with`` for an aio
