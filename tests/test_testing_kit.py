@@ -377,3 +377,27 @@ def test_0_15_4_error_messages_are_kept(options, message):
     with pytest.raises(ValueError, match="aio_server must be True if aio_client is True"):
         with dummy_client(special_cases={}, aio_client=True):
             pass
+
+
+def test_import_without_protobuf_names_the_extra():
+    import subprocess
+    import sys
+
+    # As if protobuf were not installed: its import fails the way a missing package's does.
+    code = (
+        "import sys\n"
+        "sys.modules['google.protobuf'] = None\n"
+        "try:\n"
+        "    import grpc_interceptor.testing\n"
+        "except ModuleNotFoundError as error:\n"
+        "    print(error)\n"
+        "else:\n"
+        "    print('imported')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert 'pip install "grpc-interceptor[testing]"' in result.stdout
+    assert "protobuf" in result.stdout
+    # The library itself imports without protobuf.
+    code = "import sys\nsys.modules['google.protobuf'] = None\nimport grpc_interceptor\nprint('ok')\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.strip() == "ok"

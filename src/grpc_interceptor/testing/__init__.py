@@ -1,6 +1,6 @@
 """A framework for testing interceptors against real gRPC servers.
 
-Needs the ``testing`` extra (``pip install grpc-interceptor[testing]``), for protobuf.
+Needs the ``testing`` extra (``pip install "grpc-interceptor[testing]"``), for protobuf.
 
 Example:
     >>> import grpc
@@ -16,6 +16,15 @@ Example:
     foo
     StatusCode.NOT_FOUND no such thing
 """
+
+try:
+    import google.protobuf  # noqa: F401  # pyright: ignore[reportUnusedImport]
+except ImportError as error:  # pragma: no cover - exercised in a subprocess by the tests
+    raise ModuleNotFoundError(
+        "grpc_interceptor.testing needs protobuf, which the testing extra installs: "
+        'pip install "grpc-interceptor[testing]"',
+        name=error.name,
+    ) from error
 
 from grpc_interceptor.testing.dummy_client import AsyncDummyService as AsyncDummyService
 from grpc_interceptor.testing.dummy_client import AsyncReadWriteDummyService as AsyncReadWriteDummyService
