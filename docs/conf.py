@@ -131,6 +131,10 @@ PUBLIC_MODULES = [
     "grpc_interceptor.client_errors",
     "grpc_interceptor.rich_status",
     "grpc_interceptor.testing",
+    "grpc_interceptor.retry",
+    "grpc_interceptor.deadline",
+    "grpc_interceptor.auth",
+    "grpc_interceptor.limits",
 ]
 
 

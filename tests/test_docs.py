@@ -52,6 +52,10 @@ PUBLIC_MODULES = [
     "grpc_interceptor.client_errors",
     "grpc_interceptor.rich_status",
     "grpc_interceptor.testing",
+    "grpc_interceptor.retry",
+    "grpc_interceptor.deadline",
+    "grpc_interceptor.auth",
+    "grpc_interceptor.limits",
 ]
 
 CHROMIUM_HINT = "install Chromium to run the browser checks: apt-get update && apt-get install -y chromium"

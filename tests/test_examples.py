@@ -167,6 +167,23 @@ def check_battery_validation(out: str) -> None:
     assert "every invalid account was refused before its handler saw it" in out
 
 
+def check_battery_auth(out: str) -> None:
+    assert re.search(r"^ada, unary +-> OK 'hello, ada'$", out, re.MULTILINE)
+    assert re.search(r"^no token +-> UNAUTHENTICATED: missing credentials: /DummyService/Execute", out, re.MULTILINE)
+    assert re.search(r"^wrong token +-> UNAUTHENTICATED: credentials not accepted$", out, re.MULTILINE)
+    assert re.search(r"^bob, stream +-> PERMISSION_DENIED: bob may not call", out, re.MULTILINE)
+    assert re.search(r"^health +-> SERVING \(no token needed\)$", out, re.MULTILINE)
+    assert "the handler ran for: ['ada', 'ada']" in out
+    assert "the handler ran only for admitted callers" in out
+
+
+def check_battery_resilience(out: str) -> None:
+    assert "flaky: 'flaky' after 3 attempts, x-retry-attempt [None, '2', '3']" in out
+    assert "5 calls in a row through a burst of 3: 5 OK" in out
+    assert "every attempt had a deadline of at most 2 s: True" in out
+    assert "each within the default deadline" in out
+
+
 #: What the output of an example must show, for the examples that have a check.
 OUTPUT_CHECKS: dict[str, Callable[[str], None]] = {
     "logging_timing": check_logging_timing,
@@ -179,6 +196,8 @@ OUTPUT_CHECKS: dict[str, Callable[[str], None]] = {
     "bookstore_demo": check_bookstore_demo,
     "battery_observability": check_battery_observability,
     "battery_validation": check_battery_validation,
+    "battery_auth": check_battery_auth,
+    "battery_resilience": check_battery_resilience,
 }
 
 

@@ -9,6 +9,8 @@ from grpc_interceptor.access_log import AccessLogClientInterceptor as AccessLogC
 from grpc_interceptor.access_log import AccessLogInterceptor as AccessLogInterceptor
 from grpc_interceptor.access_log import AsyncAccessLogClientInterceptor as AsyncAccessLogClientInterceptor
 from grpc_interceptor.access_log import AsyncAccessLogInterceptor as AsyncAccessLogInterceptor
+from grpc_interceptor.auth import AsyncAuthInterceptor as AsyncAuthInterceptor
+from grpc_interceptor.auth import AuthInterceptor as AuthInterceptor
 from grpc_interceptor.chaining import chain as chain
 from grpc_interceptor.client import AsyncClientInterceptor as AsyncClientInterceptor
 from grpc_interceptor.client import ClientCallDetails as ClientCallDetails
@@ -18,8 +20,16 @@ from grpc_interceptor.client import aio_channel_interceptors as aio_channel_inte
 from grpc_interceptor.client_errors import AsyncStatusToExceptionInterceptor as AsyncStatusToExceptionInterceptor
 from grpc_interceptor.client_errors import StatusToExceptionInterceptor as StatusToExceptionInterceptor
 from grpc_interceptor.client_errors import exception_from_rpc_error as exception_from_rpc_error
+from grpc_interceptor.deadline import AsyncDeadlineInterceptor as AsyncDeadlineInterceptor
+from grpc_interceptor.deadline import DeadlineInterceptor as DeadlineInterceptor
 from grpc_interceptor.exception_to_status import AsyncExceptionToStatusInterceptor as AsyncExceptionToStatusInterceptor
 from grpc_interceptor.exception_to_status import ExceptionToStatusInterceptor as ExceptionToStatusInterceptor
+from grpc_interceptor.limits import AsyncConcurrencyLimitInterceptor as AsyncConcurrencyLimitInterceptor
+from grpc_interceptor.limits import AsyncRateLimitInterceptor as AsyncRateLimitInterceptor
+from grpc_interceptor.limits import ConcurrencyLimitInterceptor as ConcurrencyLimitInterceptor
+from grpc_interceptor.limits import RateLimitInterceptor as RateLimitInterceptor
+from grpc_interceptor.retry import AsyncRetryInterceptor as AsyncRetryInterceptor
+from grpc_interceptor.retry import RetryInterceptor as RetryInterceptor
 from grpc_interceptor.selection import MethodSelector as MethodSelector
 from grpc_interceptor.selection import SelectedAsyncClientInterceptor as SelectedAsyncClientInterceptor
 from grpc_interceptor.selection import SelectedAsyncServerInterceptor as SelectedAsyncServerInterceptor
@@ -41,16 +51,26 @@ __all__ = [
     "AccessLogInterceptor",
     "AsyncAccessLogClientInterceptor",
     "AsyncAccessLogInterceptor",
+    "AsyncAuthInterceptor",
     "AsyncClientInterceptor",
+    "AsyncConcurrencyLimitInterceptor",
+    "AsyncDeadlineInterceptor",
     "AsyncExceptionToStatusInterceptor",
+    "AsyncRateLimitInterceptor",
+    "AsyncRetryInterceptor",
     "AsyncServerInterceptor",
     "AsyncStatusToExceptionInterceptor",
+    "AuthInterceptor",
     "ClientCallDetails",
     "ClientInterceptor",
     "ClientInterceptorReturnType",
+    "ConcurrencyLimitInterceptor",
+    "DeadlineInterceptor",
     "ExceptionToStatusInterceptor",
     "MethodName",
     "MethodSelector",
+    "RateLimitInterceptor",
+    "RetryInterceptor",
     "SelectedAsyncClientInterceptor",
     "SelectedAsyncServerInterceptor",
     "SelectedClientInterceptor",

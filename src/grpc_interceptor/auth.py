@@ -1,6 +1,6 @@
 """Server-side authentication that fails closed, with the caller's identity for the handler.
 
-:class:`AuthInterceptor` (sync server) and :class:`AsyncAuthInterceptor` (grpc.aio)
+:class:`~grpc_interceptor.AuthInterceptor` (sync server) and :class:`~grpc_interceptor.AsyncAuthInterceptor` (grpc.aio)
 read the credentials from the request metadata (``authorization: Bearer <token>`` by
 default; any key, with or without a scheme), hand them to your function, and run the
 handler only if it returns an identity. Everything else refuses the RPC before the
@@ -15,7 +15,7 @@ handler runs, for every RPC kind:
 
 An unexpected exception is logged (logger ``grpc_interceptor.auth``) and the client
 gets a plain "authentication failed", never the exception's text. The handler reads the
-identity with :meth:`AuthInterceptor.identity`, a ``contextvars`` variable typed like
+identity with :meth:`~grpc_interceptor.AuthInterceptor.identity`, a ``contextvars`` variable typed like
 your function's result.
 
 To let some methods through without credentials (the health check, reflection), wrap
@@ -57,11 +57,11 @@ from grpc_interceptor.server import AsyncServerInterceptor, ServerInterceptor
 
 __all__ = ["AsyncAuthInterceptor", "AuthInterceptor"]
 
-#: What the function returns for an accepted caller: a user, a set of claims, anything
-#: but ``None``. The handler gets it back, with this type, from ``identity()``.
-IdentityT = TypeVar("IdentityT")
+# What the function returns for an accepted caller: a user, a set of claims, anything
+# but ``None``. The handler gets it back, with this type, from ``identity()``.
+_IdentityT = TypeVar("_IdentityT")
 
-logger = logging.getLogger("grpc_interceptor.auth")
+logger: logging.Logger = logging.getLogger("grpc_interceptor.auth")
 
 _KEY = re.compile(r"[0-9a-z_.-]+")
 _FAILED = "authentication failed"
@@ -79,7 +79,7 @@ def _unauthenticated(details: str) -> _Refusal:
     return _Refusal(grpc.StatusCode.UNAUTHENTICATED, details)
 
 
-class _AuthConfig(Generic[IdentityT]):
+class _AuthConfig(Generic[_IdentityT]):
     """What the sync and the grpc.aio interceptor share: the settings, parsing, the identity."""
 
     metadata_key: str
@@ -123,11 +123,11 @@ class _AuthConfig(Generic[IdentityT]):
         self.timeout = None if timeout is None else float(timeout)
         self._scheme_folded = None if scheme is None else scheme.casefold()
         self._form = f"'{metadata_key}: {scheme} <credentials>'" if scheme else f"'{metadata_key}: <credentials>'"
-        self._identity: contextvars.ContextVar[IdentityT] = contextvars.ContextVar(
+        self._identity: contextvars.ContextVar[_IdentityT] = contextvars.ContextVar(
             f"grpc_interceptor.auth.identity.{id(self):x}"
         )
 
-    def identity(self) -> IdentityT:
+    def identity(self) -> _IdentityT:
         """Return the identity of the caller of the current RPC, as the function returned it.
 
         Call it in a handler (or an interceptor further in) of an RPC this interceptor
@@ -171,7 +171,7 @@ class _AuthConfig(Generic[IdentityT]):
             raise _unauthenticated(f"malformed credentials: expected {form}")
         return parts[1]
 
-    def _judged(self, outcome: object, started: float) -> IdentityT:
+    def _judged(self, outcome: object, started: float) -> _IdentityT:
         """Turn what the function gave into the identity, or the refusal."""
         if self.timeout is not None and time.monotonic() - started > self.timeout:
             logger.warning(
@@ -186,7 +186,7 @@ class _AuthConfig(Generic[IdentityT]):
                 close()  # no "never awaited" warning for a coroutine nobody will await
             logger.error("authentication refused: the function gave an awaitable where an identity was due")
             raise _unauthenticated(_FAILED)
-        identity: IdentityT = outcome  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
+        identity: _IdentityT = outcome  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
         return identity
 
 
@@ -200,7 +200,7 @@ def _refusal_for(error: Exception) -> _Refusal:
     return _unauthenticated(_FAILED)
 
 
-class AuthInterceptor(_AuthConfig[IdentityT], ServerInterceptor):
+class AuthInterceptor(_AuthConfig[_IdentityT], ServerInterceptor):
     """Authenticate every RPC of a sync server from its metadata, failing closed.
 
     Args:
@@ -219,7 +219,7 @@ class AuthInterceptor(_AuthConfig[IdentityT], ServerInterceptor):
 
     Raises:
         TypeError: If ``authenticate`` is not callable, or is an ``async def``
-            (use :class:`AsyncAuthInterceptor` on grpc.aio), or another argument
+            (use :class:`~grpc_interceptor.AsyncAuthInterceptor` on grpc.aio), or another argument
             is of the wrong type.
         ValueError: If ``metadata_key`` is not a key a client can send as text,
             ``scheme`` is not one word, or ``timeout`` is not positive.
@@ -242,7 +242,7 @@ class AuthInterceptor(_AuthConfig[IdentityT], ServerInterceptor):
 
     def __init__(
         self,
-        authenticate: Callable[[str, str], IdentityT | None],
+        authenticate: Callable[[str, str], _IdentityT | None],
         *,
         metadata_key: str = "authorization",
         scheme: str | None = "Bearer",
@@ -255,7 +255,7 @@ class AuthInterceptor(_AuthConfig[IdentityT], ServerInterceptor):
             )
         self._grpc_interceptor_configure(authenticate, metadata_key, scheme, timeout)
 
-    def _admit(self, context: grpc.ServicerContext, method_name: str) -> IdentityT:
+    def _admit(self, context: grpc.ServicerContext, method_name: str) -> _IdentityT:
         """Return the caller's identity, or abort the RPC."""
         try:
             credentials = self._credentials(context.invocation_metadata(), method_name)
@@ -319,7 +319,7 @@ class AuthInterceptor(_AuthConfig[IdentityT], ServerInterceptor):
         """Run the RPC for an authenticated caller; refuse it otherwise."""
         return self._stream(self._admit(context, method_name), lambda: method(request_iterator, context))
 
-    def _stream(self, identity: IdentityT, start: Callable[[], Iterator[Any]]) -> Iterator[Any]:
+    def _stream(self, identity: _IdentityT, start: Callable[[], Iterator[Any]]) -> Iterator[Any]:
         # A streaming handler runs a step each time grpc asks for a message, maybe in
         # another context each time: every step runs in a context that has the identity.
         context = contextvars.copy_context()
@@ -342,10 +342,10 @@ def _steps_in(context: contextvars.Context, responses: Iterator[Any]) -> Iterato
             context.run(close)
 
 
-class AsyncAuthInterceptor(_AuthConfig[IdentityT], AsyncServerInterceptor):
+class AsyncAuthInterceptor(_AuthConfig[_IdentityT], AsyncServerInterceptor):
     """Authenticate every RPC of a grpc.aio server from its metadata, failing closed.
 
-    The grpc.aio twin of :class:`AuthInterceptor`. The function may be an ``async
+    The grpc.aio twin of :class:`~grpc_interceptor.AuthInterceptor`. The function may be an ``async
     def`` (awaited, and cancelled after ``timeout``) or a plain ``def`` (called on the
     event loop: keep it quick, it holds up every other RPC while it runs).
 
@@ -372,7 +372,7 @@ class AsyncAuthInterceptor(_AuthConfig[IdentityT], AsyncServerInterceptor):
     @overload
     def __init__(
         self,
-        authenticate: Callable[[str, str], Awaitable[IdentityT | None]],
+        authenticate: Callable[[str, str], Awaitable[_IdentityT | None]],
         *,
         metadata_key: str = "authorization",
         scheme: str | None = "Bearer",
@@ -381,7 +381,7 @@ class AsyncAuthInterceptor(_AuthConfig[IdentityT], AsyncServerInterceptor):
     @overload
     def __init__(
         self,
-        authenticate: Callable[[str, str], IdentityT | None],
+        authenticate: Callable[[str, str], _IdentityT | None],
         *,
         metadata_key: str = "authorization",
         scheme: str | None = "Bearer",
@@ -397,7 +397,7 @@ class AsyncAuthInterceptor(_AuthConfig[IdentityT], AsyncServerInterceptor):
     ) -> None:
         self._grpc_interceptor_configure(authenticate, metadata_key, scheme, timeout)
 
-    async def _admit(self, context: grpc.aio.ServicerContext[Any, Any], method_name: str) -> IdentityT:
+    async def _admit(self, context: grpc.aio.ServicerContext[Any, Any], method_name: str) -> _IdentityT:
         """Return the caller's identity, or abort the RPC."""
         try:
             credentials = self._credentials(context.invocation_metadata(), method_name)

@@ -1,12 +1,12 @@
 """Client-side default deadlines: a timeout for calls that were made without one.
 
 A call made without ``timeout=`` has no deadline: if the server never answers, it waits
-forever. :class:`DeadlineInterceptor` (sync channel) and
-:class:`AsyncDeadlineInterceptor` (grpc.aio channel) give such calls a default timeout,
+forever. :class:`~grpc_interceptor.DeadlineInterceptor` (sync channel) and
+:class:`~grpc_interceptor.AsyncDeadlineInterceptor` (grpc.aio channel) give such calls a default timeout,
 one for every method, or one per service or method. A call that has a timeout keeps it
 as it is: a default never extends (nor shortens) a deadline the caller set.
 
-Put it outside (before) a :class:`~grpc_interceptor.retry.RetryInterceptor`, so that
+Put it outside (before) a :class:`~grpc_interceptor.RetryInterceptor`, so that
 the default deadline covers all attempts together.
 """
 
@@ -171,7 +171,7 @@ class DeadlineInterceptor(_DeadlineConfig, ClientInterceptor):
 class AsyncDeadlineInterceptor(_DeadlineConfig, AsyncClientInterceptor):
     """Give calls made without a timeout a default one (grpc.aio channel).
 
-    The grpc.aio twin of :class:`DeadlineInterceptor`, with the same arguments;
+    The grpc.aio twin of :class:`~grpc_interceptor.DeadlineInterceptor`, with the same arguments;
     install it with :func:`~grpc_interceptor.aio_channel_interceptors`.
 
     Args:

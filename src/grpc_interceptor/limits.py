@@ -4,16 +4,16 @@ Both answer an RPC over the limit with ``RESOURCE_EXHAUSTED`` at once, before th
 handler runs, rather than queueing it: a server that is full says so, and the client
 (or its retry policy) decides what to do.
 
-* :class:`ConcurrencyLimitInterceptor` (sync) and
-  :class:`AsyncConcurrencyLimitInterceptor` (grpc.aio) count the RPCs in flight, over
+* :class:`~grpc_interceptor.ConcurrencyLimitInterceptor` (sync) and
+  :class:`~grpc_interceptor.AsyncConcurrencyLimitInterceptor` (grpc.aio) count the RPCs in flight, over
   the whole server or per method. An RPC counts from the moment it is admitted until its
   handler is done: returned, raised, aborted, cancelled, past its deadline, or (for a
   streaming response) abandoned by the client.
-* :class:`RateLimitInterceptor` and :class:`AsyncRateLimitInterceptor` keep a token
+* :class:`~grpc_interceptor.RateLimitInterceptor` and :class:`~grpc_interceptor.AsyncRateLimitInterceptor` keep a token
   bucket: ``rate`` RPCs per second on average, ``burst`` at once after a quiet spell. A
   refused RPC carries ``grpc-retry-pushback-ms`` in its trailing metadata: when the
   next token is due, which grpc's own retry policy and
-  :class:`~grpc_interceptor.retry.RetryInterceptor` honour.
+  :class:`~grpc_interceptor.RetryInterceptor` honour.
 
 The counts are kept under a lock, so they are exact with any number of threads (a sync
 server) or tasks (grpc.aio). Narrow a limit to some methods with
@@ -219,6 +219,8 @@ def _pushback(wait: float) -> tuple[tuple[str, str]]:
 
 
 class _ConcurrencyConfig:
+    max_in_flight: int
+    per_method: bool
     def _grpc_interceptor_configure(self, max_in_flight: int, per_method: bool) -> None:
         self.max_in_flight = _check_count("max_in_flight", max_in_flight)
         self.per_method = _check_per_method(per_method)
@@ -359,7 +361,7 @@ def _released_after(responses: Iterator[Any], release: _Release) -> Iterator[Any
 class AsyncConcurrencyLimitInterceptor(_ConcurrencyConfig, AsyncServerInterceptor):
     """Refuse RPCs beyond ``max_in_flight`` running at once, with RESOURCE_EXHAUSTED (grpc.aio).
 
-    The grpc.aio twin of :class:`ConcurrencyLimitInterceptor`, with the same arguments.
+    The grpc.aio twin of :class:`~grpc_interceptor.ConcurrencyLimitInterceptor`, with the same arguments.
     A cancelled RPC (the client left, or its deadline passed) gives its slot back when
     grpc.aio cancels its handler.
 
@@ -457,6 +459,9 @@ class AsyncConcurrencyLimitInterceptor(_ConcurrencyConfig, AsyncServerIntercepto
 
 
 class _RateConfig:
+    rate: float
+    burst: int
+    per_method: bool
     def _grpc_interceptor_configure(
         self, rate: float, burst: int | None, per_method: bool, clock: Callable[[], float]
     ) -> None:
@@ -532,7 +537,7 @@ class RateLimitInterceptor(_RateConfig, ServerInterceptor):
 class AsyncRateLimitInterceptor(_RateConfig, AsyncServerInterceptor):
     """Refuse RPCs that start faster than ``rate`` per second, with RESOURCE_EXHAUSTED (grpc.aio).
 
-    The grpc.aio twin of :class:`RateLimitInterceptor`, with the same arguments.
+    The grpc.aio twin of :class:`~grpc_interceptor.RateLimitInterceptor`, with the same arguments.
 
     Args:
         rate: RPCs per second on average.

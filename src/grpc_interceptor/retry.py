@@ -1,6 +1,7 @@
 """Client-side retries: transient failures tried again, with backoff, within the call's deadline.
 
-:class:`RetryInterceptor` (sync channel) and :class:`AsyncRetryInterceptor` (grpc.aio
+:class:`~grpc_interceptor.RetryInterceptor` (sync channel) and
+:class:`~grpc_interceptor.AsyncRetryInterceptor` (grpc.aio
 channel) call again when a call fails with one of ``codes`` (``UNAVAILABLE`` by
 default), up to ``max_attempts`` attempts in all:
 
@@ -71,7 +72,7 @@ ATTEMPT_KEY: Final = "x-retry-attempt"
 PUSHBACK_KEY: Final = "grpc-retry-pushback-ms"
 _STATUS_DETAILS_KEY: Final = "grpc-status-details-bin"
 
-logger = logging.getLogger("grpc_interceptor.retry")
+logger: logging.Logger = logging.getLogger("grpc_interceptor.retry")
 
 _Metadata = Iterable[tuple[str, "str | bytes"]]
 
@@ -349,7 +350,7 @@ class RetryInterceptor(_Policy, ClientInterceptor):
         call_details: grpc.ClientCallDetails,
         /,
     ) -> CallFuture[Any]:
-        """Like :meth:`on_unary_unary` for a sequence of requests; any other iterator is sent once."""
+        """Like ``on_unary_unary`` for a sequence of requests; any other iterator is sent once."""
         if not _replayable(request_iterator):
             return method(request_iterator, call_details)
 
@@ -412,7 +413,7 @@ class _RetryingStream:
 class AsyncRetryInterceptor(_Policy, AsyncClientInterceptor):
     """Retry calls of a grpc.aio channel that fail with a transient status.
 
-    The grpc.aio twin of :class:`RetryInterceptor`, with the same arguments; ``sleep``
+    The grpc.aio twin of :class:`~grpc_interceptor.RetryInterceptor`, with the same arguments; ``sleep``
     is a coroutine function (``asyncio.sleep``). Install it with
     :func:`~grpc_interceptor.aio_channel_interceptors`.
 
@@ -428,7 +429,7 @@ class AsyncRetryInterceptor(_Policy, AsyncClientInterceptor):
 
     Raises:
         TypeError: If an argument is of the wrong type.
-        ValueError: If a value is out of range (see :class:`RetryInterceptor`).
+        ValueError: If a value is out of range (see :class:`~grpc_interceptor.RetryInterceptor`).
 
     Example:
         >>> retry = AsyncRetryInterceptor(codes=[grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED])
@@ -490,7 +491,7 @@ class AsyncRetryInterceptor(_Policy, AsyncClientInterceptor):
         call_details: ClientCallDetails,
         /,
     ) -> Any:
-        """Like :meth:`on_unary_unary` for a sequence of requests; any other iterator is sent once."""
+        """Like ``on_unary_unary`` for a sequence of requests; any other iterator is sent once."""
         if not _replayable(request_iterator):
             return await method(request_iterator, call_details)
         return await self._retried(method, request_iterator, call_details)

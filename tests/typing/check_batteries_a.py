@@ -31,11 +31,16 @@ async def averify(token: str, method_name: str) -> User | None:
 
 auth = AuthInterceptor(verify)
 assert_type(auth, AuthInterceptor[User])
-# The handler gets the identity with the type the function returns, not None.
-assert_type(auth.identity(), User)
 aio_auth = AsyncAuthInterceptor(averify)
-assert_type(aio_auth.identity(), User)
-assert_type(AsyncAuthInterceptor(verify).identity(), User)  # a plain def on grpc.aio too
+assert_type(aio_auth, AsyncAuthInterceptor[User])
+assert_type(AsyncAuthInterceptor(verify), AsyncAuthInterceptor[User])  # a plain def on grpc.aio too
+
+
+def handler() -> None:  # identity() works only in an RPC's handler
+    # The handler gets the identity with the type the function returns, not None.
+    assert_type(auth.identity(), User)
+    assert_type(aio_auth.identity(), User)
+
 
 # Each is a server or client interceptor of the kind its server or channel takes.
 server_interceptors: list[grpc.ServerInterceptor] = [auth, ConcurrencyLimitInterceptor(8), RateLimitInterceptor(5)]
@@ -50,7 +55,9 @@ def wrong_arity(token: str) -> User:
     return User(token, admin=False)
 
 
-AuthInterceptor(wrong_arity)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-name: int = auth.identity().name  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
-wrong_list: list[grpc.aio.ServerInterceptor] = [auth]  # type: ignore[list-item]  # pyright: ignore[reportAssignmentType]
-DeadlineInterceptor(timeout="5")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+def wrong_programs() -> None:  # checked, never run
+    AuthInterceptor(wrong_arity)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    name: int = auth.identity().name  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
+    wrong: list[grpc.aio.ServerInterceptor] = [auth]  # type: ignore[list-item]  # pyright: ignore[reportAssignmentType]
+    DeadlineInterceptor(timeout="5")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    print(name, wrong)
