@@ -221,6 +221,7 @@ def _pushback(wait: float) -> tuple[tuple[str, str]]:
 class _ConcurrencyConfig:
     max_in_flight: int
     per_method: bool
+
     def _grpc_interceptor_configure(self, max_in_flight: int, per_method: bool) -> None:
         self.max_in_flight = _check_count("max_in_flight", max_in_flight)
         self.per_method = _check_per_method(per_method)
@@ -462,6 +463,7 @@ class _RateConfig:
     rate: float
     burst: int
     per_method: bool
+
     def _grpc_interceptor_configure(
         self, rate: float, burst: int | None, per_method: bool, clock: Callable[[], float]
     ) -> None:
