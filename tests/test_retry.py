@@ -218,6 +218,24 @@ def test_stream_stream_passes_through() -> None:
     assert script.attempts == [None]
 
 
+def test_an_error_that_is_no_status_goes_to_the_caller_unretried() -> None:
+    from grpc_interceptor import ClientInterceptor
+
+    class Broken(ClientInterceptor):
+        calls = 0
+
+        def intercept(self, method: Any, request_or_iterator: Any, call_details: Any) -> Any:
+            Broken.calls += 1
+            raise RuntimeError("bug in an interceptor")
+
+    script, recorder = Script(), Recorder()
+    with dummy_client(special_cases={"go": script}, client_interceptors=[retry(recorder), Broken()]) as stub:
+        with pytest.raises(RuntimeError, match="bug in an interceptor"):
+            stub.Execute(DummyRequest(input="go"))
+    assert Broken.calls == 1
+    assert recorder.waits == []
+
+
 # --- grpc.aio ---------------------------------------------------------------------------
 
 

@@ -319,7 +319,10 @@ class RetryInterceptor(_Policy, ClientInterceptor):
         """Retry after the first attempt failed with ``error``, as the policy allows."""
         attempt, backoffs = 1, 0
         while True:
-            plan = self._plan(attempt, backoffs, error.code(), error.trailing_metadata(), deadline)
+            if not isinstance(error, grpc.RpcError) or not callable(getattr(error, "code", None)):
+                return outcome  # not a status (an interceptor further in raised): nothing to retry
+            failed: Any = error  # a grpc.Call as well, with the status
+            plan = self._plan(attempt, backoffs, failed.code(), failed.trailing_metadata(), deadline)
             if plan is None:
                 return outcome
             wait, backoffs = plan
