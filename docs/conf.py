@@ -135,6 +135,9 @@ PUBLIC_MODULES = [
     "grpc_interceptor.deadline",
     "grpc_interceptor.auth",
     "grpc_interceptor.limits",
+    "grpc_interceptor.access_log",
+    "grpc_interceptor.metrics",
+    "grpc_interceptor.validation",
 ]
 
 

@@ -56,6 +56,9 @@ PUBLIC_MODULES = [
     "grpc_interceptor.deadline",
     "grpc_interceptor.auth",
     "grpc_interceptor.limits",
+    "grpc_interceptor.access_log",
+    "grpc_interceptor.metrics",
+    "grpc_interceptor.validation",
 ]
 
 CHROMIUM_HINT = "install Chromium to run the browser checks: apt-get update && apt-get install -y chromium"
