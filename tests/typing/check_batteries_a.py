@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 
 import grpc
@@ -11,6 +13,7 @@ from typing_extensions import assert_type
 from grpc_interceptor.auth import AsyncAuthInterceptor, AuthInterceptor
 from grpc_interceptor.deadline import AsyncDeadlineInterceptor, DeadlineInterceptor
 from grpc_interceptor.limits import ConcurrencyLimitInterceptor, RateLimitInterceptor
+from grpc_interceptor.retry import AsyncRetryInterceptor, RetryInterceptor
 
 # --- Correct programs ----------------------------------------------------------------
 
@@ -48,6 +51,10 @@ aio_server_interceptors: list[grpc.aio.ServerInterceptor] = [aio_auth]
 channel = grpc.intercept_channel(grpc.insecure_channel("localhost:1"), DeadlineInterceptor(5.0))
 assert_type(AsyncDeadlineInterceptor(per_method={"a.B": 1.0}).timeout_for("/a.B/C"), float | None)
 
+retry = RetryInterceptor(codes=[grpc.StatusCode.UNAVAILABLE], sleep=time.sleep)
+aio_retry = AsyncRetryInterceptor(sleep=asyncio.sleep, random=lambda: 0.5)
+assert_type(retry.codes, frozenset[grpc.StatusCode])
+
 # --- Wrong programs ------------------------------------------------------------------
 
 
@@ -60,4 +67,7 @@ def wrong_programs() -> None:  # checked, never run
     name: int = auth.identity().name  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
     wrong: list[grpc.aio.ServerInterceptor] = [auth]  # type: ignore[list-item]  # pyright: ignore[reportAssignmentType]
     DeadlineInterceptor(timeout="5")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    RetryInterceptor(codes=["UNAVAILABLE"])  # type: ignore[list-item]  # pyright: ignore[reportArgumentType]
+    AsyncRetryInterceptor(sleep=time.sleep)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    ConcurrencyLimitInterceptor(max_in_flight="8")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     print(name, wrong)
