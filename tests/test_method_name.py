@@ -58,6 +58,7 @@ def test_is_immutable() -> None:
 _IDENTIFIER = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,10}", fullmatch=True)
 
 
+@pytest.mark.slow  # hypothesis: a hundred examples
 @given(package=st.lists(_IDENTIFIER, max_size=3).map(".".join), service=_IDENTIFIER, method=_IDENTIFIER)
 def test_round_trip(package: str, service: str, method: str) -> None:
     name = MethodName(package, service, method)

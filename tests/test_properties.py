@@ -34,6 +34,8 @@ from grpc_interceptor.exceptions import GrpcException, exception_class_for
 from grpc_interceptor.testing import DummyRequest, DummyResponse, serve
 from grpc_interceptor.testing.protos.dummy_pb2_grpc import DummyServiceServicer, DummyServiceStub
 
+pytestmark = pytest.mark.slow  # hypothesis: hundreds of examples per test
+
 TIMEOUT = 10.0
 
 
