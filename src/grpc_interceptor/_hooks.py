@@ -5,7 +5,6 @@ Shared by the server and client bases: all four use the same hook names.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -57,6 +56,8 @@ def refusal(cls: type, base: type, entry_points: tuple[str, ...] = ()) -> str | 
     """
     if any(_owner(cls, name) is not base for name in (*HOOKS, *entry_points)):
         return None
+    import difflib  # only for a refusal: ~1 ms that `import grpc_interceptor` need not pay
+
     # Near misses: a misspelt hook in the class or its own bases, or a hook that a
     # mixin listed after the base defines (the base's pass-through hides it).
     # (MRO tests, not issubclass: during __init_subclass__, cls has no ABC registry of its

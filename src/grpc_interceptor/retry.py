@@ -44,7 +44,6 @@ import functools
 import importlib
 import logging
 import math
-import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from typing import Any, Final, cast
@@ -150,6 +149,13 @@ def _retry_info(metadata: _Metadata | None) -> float | None:
                     delay = info.retry_delay.seconds + info.retry_delay.nanos / 1e9
                     return max(0.0, float(delay))
     return None
+
+
+def _random_fraction() -> float:
+    """``random.random()``, with :mod:`random` imported on the first backoff, not with the package."""
+    import random
+
+    return random.random()
 
 
 class _Policy:
@@ -290,7 +296,7 @@ class RetryInterceptor(_Policy, ClientInterceptor):
         multiplier: float = 2.0,
         *,
         sleep: Callable[[float], object] = time.sleep,
-        random: Callable[[], float] = random.random,
+        random: Callable[[], float] = _random_fraction,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._grpc_interceptor_configure(codes, max_attempts, initial_backoff, max_backoff, multiplier, random, clock)
@@ -449,7 +455,7 @@ class AsyncRetryInterceptor(_Policy, AsyncClientInterceptor):
         multiplier: float = 2.0,
         *,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-        random: Callable[[], float] = random.random,
+        random: Callable[[], float] = _random_fraction,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._grpc_interceptor_configure(codes, max_attempts, initial_backoff, max_backoff, multiplier, random, clock)
