@@ -25,9 +25,11 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import gc
 import importlib
 import inspect
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator
+from concurrent.futures import Executor
 from typing import Any, Final
 
 import grpc
@@ -197,22 +199,150 @@ async def stream_from_writes(
             task.cancel()
 
 
-def _in_thread(function: Callable[..., Any], *args: Any) -> Awaitable[Any]:
-    """Run a sync handler in the default executor, with the caller's contextvars."""
+#: The type of the servicer context grpc.aio's server hands a handler.
+_GRPC_CONTEXT_TYPE: Final[object] = getattr(importlib.import_module("grpc._cython.cygrpc"), "_ServicerContext", None)
+_GRPC_RPC_STATE_TYPE: Final[object] = getattr(importlib.import_module("grpc._cython.cygrpc"), "RPCState", None)
+_GRPC_SERVER_TYPE: Final[object] = getattr(importlib.import_module("grpc._cython.cygrpc"), "AioServer", None)
+
+#: grpc's own context of the RPC being served, for a sync handler at the bottom of a
+#: chain whose interceptors passed on a context of their own: set by the outermost
+#: behaviour, the one grpc calls, only for methods whose handler is sync.
+_RPC_CONTEXT: Final[contextvars.ContextVar[Any]] = contextvars.ContextVar("grpc_interceptor_rpc_context")
+
+
+def _referent(obj: object, kind: object) -> Any:
+    for found in gc.get_referents(obj):
+        if type(found) is kind:
+            return found
+    return None
+
+
+def migration_pool(context: Any) -> Executor | None:
+    """Return the ``migration_thread_pool`` of the grpc.aio server serving an RPC.
+
+    grpc.aio runs a plain ``def`` handler in that pool, and so must a bridge that runs
+    one behind an interceptor. grpc keeps the pool on its Cython server object, out of
+    reach of Python code, and hands interceptors neither; it is found by following the
+    references of the RPC's own context (context -> RPC state -> server -> pool), which
+    costs three small look-ups and no scan of memory. ``None`` (the loop's default
+    executor, which is also what grpc uses when no pool was given) where ``context`` is
+    not grpc's, e.g. in a unit test that calls a handler with a context of its own.
+    """
+    if _GRPC_CONTEXT_TYPE is None or type(context) is not _GRPC_CONTEXT_TYPE:
+        context = _RPC_CONTEXT.get(None)
+        if context is None:
+            return None
+    state = _referent(context, _GRPC_RPC_STATE_TYPE)
+    server = _referent(state, _GRPC_SERVER_TYPE) if state is not None else None
+    if server is None:
+        return None
+    for found in gc.get_referents(server):
+        if isinstance(found, Executor):
+            return found
+    return None
+
+
+class SyncContext:
+    """The sync view of a grpc.aio context that a plain ``def`` handler gets.
+
+    It is what grpc.aio itself gives such a handler: ``abort()`` and
+    ``send_initial_metadata()`` run the context's coroutine on the server's event loop
+    and wait for it, so that ``abort()`` raises and ends the RPC with its code; the
+    other methods are the context's own. Anything else the context carries (an
+    attribute an interceptor's own context adds, say) is reached through it, a
+    coroutine method as a call that waits for its result.
+    """
+
+    __slots__ = ("_callbacks", "_context", "_loop")
+
+    def __init__(self, context: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self._context = context
+        self._loop = loop
+        self._callbacks: list[Callable[[], object]] = []
+
+    def _wait(self, coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    def abort(self, code: grpc.StatusCode, details: str = "", trailing_metadata: Any = ()) -> None:
+        """End the RPC with ``code`` and ``details``: raises, as grpc's sync ``abort()`` does."""
+        self._wait(self._context.abort(code, details, trailing_metadata))
+
+    def abort_with_status(self, status: grpc.Status) -> None:
+        """End the RPC with ``status``'s code, details and trailing metadata: raises."""
+        self._wait(self._context.abort(status.code, status.details, status.trailing_metadata))
+
+    def send_initial_metadata(self, metadata: Any) -> None:
+        """Send the initial metadata now, and wait until it is sent."""
+        self._wait(self._context.send_initial_metadata(metadata))
+
+    def add_callback(self, callback: Callable[[], object]) -> bool:
+        """Call ``callback`` once the handler has finished."""
+        self._callbacks.append(callback)
+        return True
+
+    def run_callbacks(self) -> None:
+        for callback in self._callbacks:
+            callback()
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._context, name)
+        if inspect.iscoroutinefunction(found):
+            return functools.partial(self._call_and_wait, found)
+        return found
+
+    def _call_and_wait(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return self._wait(method(*args, **kwargs))
+
+    def __repr__(self) -> str:
+        return f"SyncContext({self._context!r})"
+
+
+def _in_thread(pool: Executor | None, function: Callable[..., Any], *args: Any) -> Awaitable[Any]:
+    """Run a sync handler in ``pool`` with the caller's contextvars."""
     call = functools.partial(contextvars.copy_context().run, function, *args)
-    future: asyncio.Future[Any] = asyncio.get_running_loop().run_in_executor(None, call)
+    future: asyncio.Future[Any] = asyncio.get_running_loop().run_in_executor(pool, call)
     return future
 
 
 _DONE: Final = object()
 
 
-async def _iterate_in_thread(iterator: Iterator[Any]) -> AsyncIterator[Any]:
-    while True:
-        item = await _in_thread(next, iterator, _DONE)
-        if item is _DONE:
-            return
-        yield item
+async def _run_sync(behavior: _Behavior, request_or_iterator: Any, context: Any, request_streaming: bool) -> Any:
+    """Run a sync unary-response handler as grpc.aio does: in its pool, with a sync context."""
+    loop = asyncio.get_running_loop()
+    if request_streaming:
+        request_or_iterator = _SyncRequests(request_or_iterator, loop)
+    sync_context = SyncContext(context, loop)
+    try:
+        return await _in_thread(migration_pool(context), behavior, request_or_iterator, sync_context)
+    finally:
+        sync_context.run_callbacks()
+
+
+def _start(behavior: _Behavior, request_or_iterator: Any, context: Any) -> Iterator[Any]:
+    return iter(behavior(request_or_iterator, context))
+
+
+async def _iterate_sync(
+    behavior: _Behavior, request_or_iterator: Any, context: Any, request_streaming: bool
+) -> AsyncIterator[Any]:
+    """Run a sync streaming-response handler as grpc.aio does, and yield its messages."""
+    loop = asyncio.get_running_loop()
+    if request_streaming:
+        request_or_iterator = _SyncRequests(request_or_iterator, loop)
+    sync_context = SyncContext(context, loop)
+    pool = migration_pool(context)
+    try:
+        # Called in the pool too: a plain function (not a generator) that returns an
+        # iterator may do its work, or read requests, before it returns.
+        iterator = await _in_thread(pool, _start, behavior, request_or_iterator, sync_context)
+        while True:
+            item = await _in_thread(pool, next, iterator, _DONE)
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        sync_context.run_callbacks()
 
 
 #: The attribute of a behaviour built here that holds its plain-function form.
@@ -237,6 +367,20 @@ def _mark(behavior: _Behavior, direct: _Behavior) -> _Behavior:
     return behavior
 
 
+#: The attribute that marks a continuation or behaviour with a sync handler below it.
+_SYNC: Final = "_grpc_interceptor_sync"
+
+
+def _mark_sync(function: _Behavior, sync: bool = True) -> _Behavior:
+    if sync:
+        setattr(function, _SYNC, True)
+    return function
+
+
+def _is_sync(function: _Behavior) -> bool:
+    return bool(getattr(function, _SYNC, False))
+
+
 def unary_step(behavior: _Behavior, request_streaming: bool) -> _Behavior:
     """Return the continuation for a method with a unary response: it returns an awaitable."""
     call = _direct(behavior)
@@ -249,15 +393,13 @@ def unary_step(behavior: _Behavior, request_streaming: bool) -> _Behavior:
             result: Awaitable[Any] = target(request_iterator, InterceptedContext(context, request_iterator))
             return result
 
-        return reading
+        return _mark_sync(reading, _is_sync(behavior))
 
     # A sync handler on a grpc.aio server (grpc runs those in its thread pool).
     def in_thread(request_or_iterator: Any, context: Any) -> Awaitable[Any]:
-        if request_streaming:
-            request_or_iterator = _SyncRequests(request_or_iterator, asyncio.get_running_loop())
-        return _in_thread(behavior, request_or_iterator, context)
+        return _run_sync(behavior, request_or_iterator, context, request_streaming)
 
-    return in_thread
+    return _mark_sync(in_thread)
 
 
 def stream_step(behavior: _Behavior, request_streaming: bool) -> _Behavior:
@@ -279,15 +421,13 @@ def stream_step(behavior: _Behavior, request_streaming: bool) -> _Behavior:
             result: AsyncIterator[Any] = target(request_iterator, InterceptedContext(context, request_iterator))
             return result
 
-        return reading
+        return _mark_sync(reading, _is_sync(behavior))
 
     # A sync generator handler on a grpc.aio server.
     def in_thread(request_or_iterator: Any, context: Any) -> AsyncIterator[Any]:
-        if request_streaming:
-            request_or_iterator = _SyncRequests(request_or_iterator, asyncio.get_running_loop())
-        return _iterate_in_thread(iter(behavior(request_or_iterator, context)))
+        return _iterate_sync(behavior, request_or_iterator, context, request_streaming)
 
-    return in_thread
+    return _mark_sync(in_thread)
 
 
 class _SyncRequests:
@@ -314,29 +454,46 @@ async def _next_or_done(iterator: AsyncIterator[Any]) -> Any:
     return await anext(iterator, _DONE)
 
 
+def _marked(behavior: _Behavior, direct: _Behavior, step: _Behavior) -> _Behavior:
+    """Mark ``behavior`` with its plain form, and both as sync below where ``step`` is."""
+    sync = _is_sync(step)
+    _mark_sync(direct, sync)
+    return _mark_sync(_mark(behavior, direct), sync)
+
+
 def unary_response_behavior(hook: _Hook, step: _Behavior, method_name: str) -> _Behavior:
     """The behaviour grpc runs for a unary-response method: a coroutine function."""
+    if _is_sync(step):
 
-    async def behavior(request_or_iterator: Any, context: Any) -> Any:
-        return await hook(step, request_or_iterator, context, method_name)
+        async def behavior(request_or_iterator: Any, context: Any) -> Any:
+            _RPC_CONTEXT.set(context)
+            return await hook(step, request_or_iterator, context, method_name)
+
+    else:
+
+        async def behavior(request_or_iterator: Any, context: Any) -> Any:
+            return await hook(step, request_or_iterator, context, method_name)
 
     def direct(request_or_iterator: Any, context: Any) -> Any:
         return hook(step, request_or_iterator, context, method_name)
 
-    return _mark(behavior, direct)
+    return _marked(behavior, direct, step)
 
 
 def stream_response_behavior(hook: _Hook, step: _Behavior, method_name: str) -> _Behavior:
     """The behaviour grpc runs for a streaming-response method: an async generator function."""
+    sync = _is_sync(step)
 
     async def behavior(request_or_iterator: Any, context: Any) -> AsyncIterator[Any]:
+        if sync:
+            _RPC_CONTEXT.set(context)
         async for response in hook(step, request_or_iterator, context, method_name):
             yield response
 
     def direct(request_or_iterator: Any, context: Any) -> Any:
         return hook(step, request_or_iterator, context, method_name)
 
-    return _mark(behavior, direct)
+    return _marked(behavior, direct, step)
 
 
 async def responses_of(result: Any) -> AsyncIterator[Any]:
@@ -362,8 +519,11 @@ def catch_all_stream_behavior(intercept: _Hook, step: _Behavior, method_name: st
     looked at here rather than through :func:`responses_of`, to keep a single generator
     hop per message, as with the typed hooks.
     """
+    sync = _is_sync(step)
 
     async def behavior(request_or_iterator: Any, context: Any) -> AsyncIterator[Any]:
+        if sync:
+            _RPC_CONTEXT.set(context)
         result = intercept(step, request_or_iterator, context, method_name)
         if not hasattr(result, "__aiter__"):
             result = await result
@@ -376,4 +536,4 @@ def catch_all_stream_behavior(intercept: _Hook, step: _Behavior, method_name: st
         result = intercept(step, request_or_iterator, context, method_name)
         return result if hasattr(result, "__aiter__") else responses_of(result)
 
-    return _mark(behavior, direct)
+    return _marked(behavior, direct, step)
