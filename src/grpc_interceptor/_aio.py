@@ -28,9 +28,9 @@ import functools
 import gc
 import importlib
 import inspect
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Generator, Iterator
 from concurrent.futures import Executor
-from typing import Any, Final
+from typing import Any, Final, TypeVar, cast
 
 import grpc
 import grpc.aio
@@ -38,6 +38,8 @@ import grpc.aio
 __all__ = [
     "SERVER_PIPELINE",
     "InterceptedContext",
+    "ResponseStream",
+    "as_response_stream",
     "catch_all_stream_behavior",
     "responses_of",
     "stream_from_writes",
@@ -53,6 +55,7 @@ __all__ = [
 SERVER_PIPELINE: Final[object] = getattr(importlib.import_module("grpc._cython.cygrpc"), "_run_interceptor", None)
 
 _Behavior = Callable[[Any, Any], Any]
+_T = TypeVar("_T")
 _Hook = Callable[[Any, Any, Any, str], Any]
 
 
@@ -114,24 +117,20 @@ class _WriteChannel:
 class InterceptedContext:
     """The servicer context a handler sees when interceptors sit in front of it.
 
-    Everything is the real context's, except ``read()``, which takes from the request
-    iterator the interceptors passed on, and ``write()``, which (for a write-style
-    handler) hands the message to the interceptors. It passes
+    Everything is the wrapped context's (the one the interceptor passed on, so a
+    context of the interceptor's own keeps seeing what the handler does), except
+    ``read()``, which takes from the request iterator the interceptors passed on, and
+    ``write()``, which, while an interceptor iterates the handler's responses, hands
+    the message to it instead of sending it. It passes
     ``isinstance(context, grpc.aio.ServicerContext)``.
     """
 
-    __slots__ = ("_context", "_request_iterator", "_requests", "_writes")
+    __slots__ = ("_context", "_request_iterator", "_requests")
 
-    def __init__(
-        self,
-        context: grpc.aio.ServicerContext[Any, Any],
-        requests: AsyncIterable[Any] | None = None,
-        writes: _WriteChannel | None = None,
-    ) -> None:
+    def __init__(self, context: grpc.aio.ServicerContext[Any, Any], requests: AsyncIterable[Any] | None = None) -> None:
         self._context = context
         self._requests = requests
         self._request_iterator: AsyncIterator[Any] | None = None
-        self._writes = writes
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._context, name)
@@ -148,11 +147,12 @@ class InterceptedContext:
             return grpc.aio.EOF
 
     async def write(self, message: Any) -> None:
-        """Send a response message (through the interceptors, for a write-style handler)."""
-        if self._writes is None:
+        """Send a response message: to the interceptor that iterates the responses, if any."""
+        channel = _WRITES.get()
+        if channel is None:
             await self._context.write(message)
         else:
-            await self._writes.put(message)
+            await channel.put(message)
 
     def __repr__(self) -> str:
         return f"InterceptedContext({self._context!r})"
@@ -160,26 +160,30 @@ class InterceptedContext:
 
 grpc.aio.ServicerContext.register(InterceptedContext)
 
+#: The channel that ``write()`` hands messages to, in the task that runs a handler (or
+#: an interceptor that awaits it) while an interceptor iterates its responses.
+_WRITES: Final[contextvars.ContextVar[_WriteChannel | None]] = contextvars.ContextVar(
+    "grpc_interceptor_writes", default=None
+)
 
-async def stream_from_writes(
-    behavior: _Behavior,
-    request_or_iterator: Any,
-    context: grpc.aio.ServicerContext[Any, Any],
-    requests: AsyncIterable[Any] | None,
-) -> AsyncIterator[Any]:
-    """Run a write-style handler and yield what it writes.
 
-    The handler runs in a task (which copies the current contextvars, so values an
-    interceptor set are visible to it). Its exception is raised here after the
-    messages it wrote before; if the consumer stops early or is cancelled, the
-    handler's task is cancelled.
+async def stream_from_writes(run: Callable[[], Awaitable[Any]]) -> AsyncIterator[Any]:
+    """Run ``run()`` in a task of its own and yield what is written in it.
+
+    ``run()`` is a write-style handler, or a 0.15.4-style interceptor that awaits one:
+    it writes its responses and returns ``None``, or returns an async iterator of more
+    responses, which is iterated after what was written. The task copies the current
+    contextvars, so values an interceptor set are visible to the handler. Its exception
+    is raised here after the messages written before; if the consumer stops early or
+    is cancelled, the task is cancelled.
     """
     channel = _WriteChannel()
-    proxy = InterceptedContext(context, requests, channel)
+    rest: list[Any] = []
 
     async def produce() -> None:
+        _WRITES.set(channel)
         try:
-            await behavior(request_or_iterator, proxy)
+            rest.append(await run())
         except BaseException as exc:  # handed over to the consumer, who raises it
             channel.close(exc)
         else:
@@ -192,17 +196,101 @@ async def stream_from_writes(
             if type(item) is _Closed:
                 if item.error is not None:
                     raise item.error
-                return
+                break
             yield item
     finally:
         if not task.done():
             task.cancel()
+    if rest and rest[0] is not None:
+        async for item in rest[0]:
+            yield item
+
+
+class ResponseStream:
+    """What a continuation returns for a streaming response: awaitable and async-iterable.
+
+    Iterate it (``async for``) to see every response, whether the handler yields them
+    or writes them with ``context.write()``. Or await it, as 0.15.4 code does: that gives
+    the async iterator of the responses, or ``None`` once a write-style handler has
+    written them all (straight to the client, or to an interceptor further out that
+    iterates). Nothing runs until it is iterated or awaited, and it is used once.
+    """
+
+    __slots__ = ("_call", "_context", "_iterator", "_request", "_used")
+
+    def __init__(self, call: Callable[[Any, Any], Any], request: Any, context: Any) -> None:
+        self._call = call
+        self._request = request
+        self._context = context
+        self._iterator: AsyncIterator[Any] | None = None
+        self._used = False
+
+    def _start(self) -> Any:
+        if self._used:
+            raise RuntimeError(
+                "a continuation's response stream can be iterated or awaited once; "
+                "call the continuation again for another run of the handler"
+            )
+        self._used = True
+        return self._call(self._request, self._context)
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        result: Any = self._start()
+        if hasattr(result, "__await__"):
+            pending: Awaitable[Any] = result
+            awaited: Any = yield from pending.__await__()
+            return awaited
+        return result
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        if self._iterator is None:
+            result = self._start()
+            if hasattr(result, "__aiter__"):
+                self._iterator = aiter(result)
+            else:
+                self._iterator = stream_from_writes(lambda: result)
+        return self._iterator
+
+    def __anext__(self) -> Awaitable[Any]:
+        return anext(self.__aiter__())
+
+
+def as_response_stream(result: _T) -> _T:
+    """Return ``result``, or, for an async iterator that cannot be awaited, a :class:`ResponseStream`.
+
+    (The stream is an async iterator of the same responses, so the type stays.)
+    """
+    if hasattr(result, "__await__") or not hasattr(result, "__aiter__"):
+        return result
+    return cast("_T", ResponseStream(_given, result, None))
+
+
+def _given(result: Any, _: Any) -> Any:
+    return result
+
+
+class _Pending:
+    """A lazy call of a unary-response continuation: nothing runs until it is awaited.
+
+    An interceptor that calls its continuation and then fails before awaiting the result
+    leaves no coroutine behind that was never awaited.
+    """
+
+    __slots__ = ("_call", "_context", "_request")
+
+    def __init__(self, call: Callable[[Any, Any], Any], request: Any, context: Any) -> None:
+        self._call = call
+        self._request = request
+        self._context = context
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        return self._call(self._request, self._context).__await__()  # type: ignore[no-any-return]
 
 
 #: The type of the servicer context grpc.aio's server hands a handler.
-_GRPC_CONTEXT_TYPE: Final[object] = getattr(importlib.import_module("grpc._cython.cygrpc"), "_ServicerContext", None)
-_GRPC_RPC_STATE_TYPE: Final[object] = getattr(importlib.import_module("grpc._cython.cygrpc"), "RPCState", None)
-_GRPC_SERVER_TYPE: Final[object] = getattr(importlib.import_module("grpc._cython.cygrpc"), "AioServer", None)
+_GRPC_CONTEXT_TYPE: Final[Any] = getattr(importlib.import_module("grpc._cython.cygrpc"), "_ServicerContext", None)
+_GRPC_RPC_STATE_TYPE: Final[Any] = getattr(importlib.import_module("grpc._cython.cygrpc"), "RPCState", None)
+_GRPC_SERVER_TYPE: Final[Any] = getattr(importlib.import_module("grpc._cython.cygrpc"), "AioServer", None)
 
 #: grpc's own context of the RPC being served, for a sync handler at the bottom of a
 #: chain whose interceptors passed on a context of their own: set by the outermost
@@ -210,7 +298,7 @@ _GRPC_SERVER_TYPE: Final[object] = getattr(importlib.import_module("grpc._cython
 _RPC_CONTEXT: Final[contextvars.ContextVar[Any]] = contextvars.ContextVar("grpc_interceptor_rpc_context")
 
 
-def _referent(obj: object, kind: object) -> Any:
+def _referent(obj: object, kind: Any) -> Any:
     for found in gc.get_referents(obj):
         if type(found) is kind:
             return found
@@ -382,52 +470,78 @@ def _is_sync(function: _Behavior) -> bool:
 
 
 def unary_step(behavior: _Behavior, request_streaming: bool) -> _Behavior:
-    """Return the continuation for a method with a unary response: it returns an awaitable."""
+    """Return the continuation for a method with a unary response: it returns an awaitable.
+
+    The awaitable is lazy: the handler (or the next interceptor) runs only once it is
+    awaited.
+    """
     call = _direct(behavior)
     if call is not None or inspect.iscoroutinefunction(behavior):
-        target = call or behavior
-        if not request_streaming:
-            return target
+        inner = call or behavior
+        target = inner
+        if request_streaming:
 
-        def reading(request_iterator: Any, context: Any) -> Awaitable[Any]:
-            result: Awaitable[Any] = target(request_iterator, InterceptedContext(context, request_iterator))
-            return result
+            def reading(request_iterator: Any, context: Any) -> Awaitable[Any]:
+                result: Awaitable[Any] = inner(request_iterator, InterceptedContext(context, request_iterator))
+                return result
 
-        return _mark_sync(reading, _is_sync(behavior))
+            target = reading
+
+        def step(request_or_iterator: Any, context: Any) -> Awaitable[Any]:
+            return _Pending(target, request_or_iterator, context)
+
+        return _mark_sync(step, _is_sync(behavior))
 
     # A sync handler on a grpc.aio server (grpc runs those in its thread pool).
     def in_thread(request_or_iterator: Any, context: Any) -> Awaitable[Any]:
         return _run_sync(behavior, request_or_iterator, context, request_streaming)
 
-    return _mark_sync(in_thread)
+    def sync_step(request_or_iterator: Any, context: Any) -> Awaitable[Any]:
+        return _Pending(in_thread, request_or_iterator, context)
+
+    return _mark_sync(sync_step)
 
 
 def stream_step(behavior: _Behavior, request_streaming: bool) -> _Behavior:
-    """Return the continuation for a method with a streaming response: an async iterator."""
+    """Return the continuation for a method with a streaming response.
+
+    It returns a :class:`ResponseStream`, whatever the handler's style: iterated, it
+    gives every response (yielded or written); awaited, it runs the handler as 0.15.4
+    did.
+    """
+    sync = False
+    target: _Behavior
     if inspect.iscoroutinefunction(behavior):  # the read/write API: returns None
 
-        def writing(request_or_iterator: Any, context: Any) -> AsyncIterator[Any]:
+        def writing(request_or_iterator: Any, context: Any) -> Any:
             requests = request_or_iterator if request_streaming else None
-            return stream_from_writes(behavior, request_or_iterator, context, requests)
+            return behavior(request_or_iterator, InterceptedContext(context, requests))
 
-        return writing
-    call = _direct(behavior)
-    if call is not None or inspect.isasyncgenfunction(behavior):
-        target = call or behavior
-        if not request_streaming:
-            return target
+        target = writing
+    elif _direct(behavior) is not None or inspect.isasyncgenfunction(behavior):
+        inner = _direct(behavior) or behavior
+        sync = _is_sync(behavior)
+        if request_streaming:
 
-        def reading(request_iterator: Any, context: Any) -> AsyncIterator[Any]:
-            result: AsyncIterator[Any] = target(request_iterator, InterceptedContext(context, request_iterator))
-            return result
+            def reading(request_iterator: Any, context: Any) -> Any:
+                return inner(request_iterator, InterceptedContext(context, request_iterator))
 
-        return _mark_sync(reading, _is_sync(behavior))
+            target = reading
+        else:
+            target = inner
+    else:
+        # A sync generator handler on a grpc.aio server.
+        sync = True
 
-    # A sync generator handler on a grpc.aio server.
-    def in_thread(request_or_iterator: Any, context: Any) -> AsyncIterator[Any]:
-        return _iterate_sync(behavior, request_or_iterator, context, request_streaming)
+        def in_thread(request_or_iterator: Any, context: Any) -> Any:
+            return _iterate_sync(behavior, request_or_iterator, context, request_streaming)
 
-    return _mark_sync(in_thread)
+        target = in_thread
+
+    def step(request_or_iterator: Any, context: Any) -> ResponseStream:
+        return ResponseStream(target, request_or_iterator, context)
+
+    return _mark_sync(step, sync)
 
 
 class _SyncRequests:
@@ -501,15 +615,19 @@ async def responses_of(result: Any) -> AsyncIterator[Any]:
 
     That is either an async iterator (an ``async def`` + ``yield`` interceptor), or an
     awaitable that gives one (0.15.4's README checks ``__aiter__`` and returns a helper
-    generator from a coroutine); both are accepted. ``None`` from the awaitable means
-    there is nothing left to send.
+    generator from a coroutine) or ``None`` (it awaited a write-style handler, whose
+    written messages come out here); all are accepted.
     """
     if not hasattr(result, "__aiter__"):
-        result = await result
-        if result is None:
-            return
+        # Run in a task of its own, so that what a write-style handler writes while
+        # the interceptor awaits it comes out here too.
+        result = stream_from_writes(functools.partial(_awaited, result))
     async for response in result:
         yield response
+
+
+async def _awaited(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
 
 
 def catch_all_stream_behavior(intercept: _Hook, step: _Behavior, method_name: str) -> _Behavior:

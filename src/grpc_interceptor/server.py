@@ -11,9 +11,11 @@ the class hierarchy wins for that kind.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from functools import partial
+from types import FrameType
 from typing import TYPE_CHECKING, Any, Generic, cast
 
 import grpc
@@ -46,6 +48,10 @@ if TYPE_CHECKING:
     from typing import TypeAlias
 
     _Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
+
+#: How many frames up from the sync-server check grpc's sync interceptor pipeline is
+#: looked for (it calls intercept_service directly; a wrapper or two may sit between).
+_SYNC_PIPELINE_DEPTH = 6
 
 __all__ = ["AsyncServerInterceptor", "MethodName", "ServerInterceptor", "parse_method_name"]
 
@@ -300,9 +306,12 @@ class AsyncServerInterceptor(grpc.aio.ServerInterceptor, Generic[RequestT, Respo
 
         Returns:
             An awaitable of the response (or of an async iterator of responses), or
-            an async iterator of responses.
+            an async iterator of responses. This default returns what ``method``
+            returns, so that ``await super().intercept(...)`` gives the response, or
+            the async iterator of a stream, as in 0.15.4; for a streaming response the
+            result can be iterated as well.
         """
-        return method(request_or_iterator, context)
+        return _aio.as_response_stream(method(request_or_iterator, context))
 
     async def on_unary_unary(
         self,
@@ -386,12 +395,26 @@ class AsyncServerInterceptor(grpc.aio.ServerInterceptor, Generic[RequestT, Respo
         try:
             asyncio.get_running_loop()
         except RuntimeError:
+            pass
+        else:
+            return
+        # No loop runs: grpc's sync server, or a unit test that makes the coroutine to
+        # hand it to asyncio.run(), as with 0.15.4's `async def intercept_service`. The
+        # sync server calls from its interceptor pipeline, a few frames up.
+        frame: FrameType | None = inspect.currentframe()
+        for _ in range(_SYNC_PIPELINE_DEPTH):
+            if frame is None or frame.f_globals.get("__name__") == "grpc._interceptor":
+                break
+            frame = frame.f_back
+        else:
+            frame = None
+        if frame is not None:
             raise TypeError(
                 f"{type(self).__name__} is an AsyncServerInterceptor, which runs only on a "
                 "grpc.aio.server(); this RPC came through a sync grpc.server(). Serve with "
                 f"grpc.aio.server(interceptors=[...]), or derive {type(self).__name__} from "
                 "grpc_interceptor.ServerInterceptor instead."
-            ) from None
+            )
 
     async def _grpc_interceptor_service(
         self,
