@@ -13,7 +13,7 @@ annotations never matter.
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
 
@@ -34,6 +34,7 @@ __all__ = [
     "AsyncClientStreamUnaryContinuation",
     "AsyncClientUnaryStreamContinuation",
     "AsyncClientUnaryUnaryContinuation",
+    "AsyncResponseStream",
     "AsyncServerContinuation",
     "AsyncStreamStreamContinuation",
     "AsyncStreamUnaryContinuation",
@@ -188,11 +189,34 @@ class AsyncStreamStreamContinuation(Protocol[_RequestT_contra, _ResponseT_co]):
         ...
 
 
+class AsyncResponseStream(Protocol[_ResponseT_co]):
+    """What the catch-all async continuation returns for a streaming response.
+
+    An async iterator of the responses (yielded or written by the handler) that can
+    also be awaited, as 0.15.4 code does: that gives the async iterator, or ``None``
+    once a handler using ``context.write()`` has written them all.
+    """
+
+    def __aiter__(self) -> AsyncIterator[_ResponseT_co]:
+        """Iterate every response."""
+        ...
+
+    def __anext__(self) -> Awaitable[_ResponseT_co]:
+        """Return the next response."""
+        ...
+
+    def __await__(self) -> Generator[Any, Any, AsyncIterator[_ResponseT_co] | None]:
+        """Run the rest of the chain as 0.15.4 did."""
+        ...
+
+
 class AsyncServerContinuation(Protocol[_RequestT_contra, _ResponseT_co]):
     """The continuation of the catch-all async ``intercept``: any of the four kinds.
 
-    For a unary response it returns an awaitable; for a streaming response an async
-    iterator (test with ``hasattr(result, "__aiter__")``, as 0.15.4 users do).
+    For a unary response it returns an awaitable; for a streaming response an
+    :class:`AsyncResponseStream` (test with ``hasattr(result, "__aiter__")``, as 0.15.4
+    users do). Both can be awaited, so ``Callable[..., Awaitable[Any]]`` annotations of
+    0.15.4 code accept it.
     """
 
     def __call__(
@@ -200,7 +224,7 @@ class AsyncServerContinuation(Protocol[_RequestT_contra, _ResponseT_co]):
         request_or_iterator: _RequestT_contra | AsyncIterator[_RequestT_contra],
         context: grpc.aio.ServicerContext[Any, Any],
         /,
-    ) -> Awaitable[_ResponseT_co] | AsyncIterator[_ResponseT_co]:
+    ) -> Awaitable[_ResponseT_co] | AsyncResponseStream[_ResponseT_co]:
         """Run the rest of the chain."""
         ...
 

@@ -289,7 +289,7 @@ class AsyncServerInterceptor(grpc.aio.ServerInterceptor, Generic[RequestT, Respo
         context: grpc.aio.ServicerContext[RequestT, ResponseT],
         method_name: str,
         /,
-    ) -> Awaitable[ResponseT | AsyncIterator[ResponseT]] | AsyncIterator[ResponseT]:
+    ) -> Awaitable[ResponseT | AsyncIterator[ResponseT] | None] | Any:
         """Intercept an RPC of any kind; override this or the typed hooks.
 
         Override it with ``async def`` + ``return`` or ``async def`` + ``yield``.
@@ -306,7 +306,9 @@ class AsyncServerInterceptor(grpc.aio.ServerInterceptor, Generic[RequestT, Respo
 
         Returns:
             An awaitable of the response (or of an async iterator of responses), or
-            an async iterator of responses. This default returns what ``method``
+            an async iterator of responses. (Typed with ``| Any`` so that both an
+            ``async def ... return`` and an ``async def ... yield`` override fit it
+            while ``await super().intercept(...)`` still checks.) This default returns what ``method``
             returns, so that ``await super().intercept(...)`` gives the response, or
             the async iterator of a stream, as in 0.15.4; for a streaming response the
             result can be iterated as well.

@@ -10,6 +10,7 @@ that drive ``intercept_service`` with ``asyncio.run``, and no coroutine left una
 import asyncio
 import gc
 import warnings
+from typing import Any
 
 import grpc
 import pytest
@@ -179,7 +180,7 @@ class Details:
     invocation_metadata = ()
 
 
-def behaviour_of(handler):
+def behaviour_of(handler) -> Any:
     return handler.unary_unary or handler.unary_stream or handler.stream_unary or handler.stream_stream
 
 
@@ -188,13 +189,13 @@ def test_no_coroutine_is_left_unawaited_when_an_outer_interceptor_fails(kind):
     interceptors = [FailsAfterCalling(), AwaitMethod(), SuperIntercept()]
 
     async def run():
-        async def innermost(details):
+        async def innermost(details) -> Any:
             return Handler(kind)
 
         continuation = innermost
         for interceptor in reversed(interceptors):
             continuation = (lambda i, c: lambda details: i.intercept_service(c, details))(interceptor, continuation)
-        handler = await continuation(Details())
+        handler: Any = await continuation(Details())
         behaviour = behaviour_of(handler)
         with pytest.raises(RuntimeError, match="changed my mind"):
             if handler.response_streaming:
@@ -216,10 +217,10 @@ def test_intercept_service_under_asyncio_run(kind):
     """0.15.4's intercept_service was a coroutine function: a unit test could drive it."""
     interceptor = SuperIntercept()
 
-    async def continuation(details):
+    async def continuation(details) -> Any:
         return Handler(kind)
 
-    handler = asyncio.run(interceptor.intercept_service(continuation, Details()))
+    handler: Any = asyncio.run(interceptor.intercept_service(continuation, Details()))
     behaviour = behaviour_of(handler)
 
     async def run():
@@ -232,8 +233,9 @@ def test_intercept_service_under_asyncio_run(kind):
 
 
 def test_on_a_sync_server_it_still_fails_loudly():
+    interceptors: Any = [AwaitMethod()]
     with pytest.raises(TypeError, match="aio_server=True"):
-        with dummy_client(special_cases={}, interceptors=[AwaitMethod()]):
+        with dummy_client(special_cases={}, interceptors=interceptors):
             pass
 
     # Served by hand on a sync grpc.server, the RPC fails at once, never hangs.
@@ -242,7 +244,7 @@ def test_on_a_sync_server_it_still_fails_loudly():
     from grpc_interceptor.testing import DummyService
     from grpc_interceptor.testing.protos import dummy_pb2_grpc
 
-    server = grpc.server(futures.ThreadPoolExecutor(1), interceptors=[AwaitMethod()])
+    server = grpc.server(futures.ThreadPoolExecutor(1), interceptors=interceptors)
     dummy_pb2_grpc.add_DummyServiceServicer_to_server(DummyService({}), server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()

@@ -11,6 +11,7 @@ from typing_extensions import assert_type
 
 from grpc_interceptor import AsyncServerInterceptor, ServerInterceptor
 from grpc_interceptor.protocols import (
+    AsyncResponseStream,
     AsyncServerContinuation,
     AsyncStreamStreamContinuation,
     AsyncStreamUnaryContinuation,
@@ -103,10 +104,26 @@ class AsyncCatchAllReturn(AsyncServerInterceptor[DummyRequest, DummyResponse]):
         /,
     ) -> DummyResponse | AsyncIterator[DummyResponse]:
         result = method(request_or_iterator, context)
-        assert_type(result, Awaitable[DummyResponse] | AsyncIterator[DummyResponse])
+        assert_type(result, Awaitable[DummyResponse] | AsyncResponseStream[DummyResponse])
         if isinstance(result, AsyncIterator):
+            # A stream can be awaited too (0.15.4 code does): the iterator, or None.
+            assert_type(await result, AsyncIterator[DummyResponse] | None)
             return result
         return await result
+
+
+class AwaitsSuper(AsyncServerInterceptor[DummyRequest, DummyResponse]):
+    """``await super().intercept(...)`` in an override, as 0.15.4 code has it."""
+
+    async def intercept(
+        self,
+        method: AsyncServerContinuation[DummyRequest, DummyResponse],
+        request_or_iterator: DummyRequest | AsyncIterator[DummyRequest],
+        context: grpc.aio.ServicerContext[DummyRequest, DummyResponse],
+        method_name: str,
+        /,
+    ) -> Any:
+        return await super().intercept(method, request_or_iterator, context, method_name)
 
 
 class AsyncCatchAllYield(AsyncServerInterceptor):
