@@ -321,8 +321,15 @@ async def _aio_behaviour(request: bytes, context: object) -> bytes:
     return request
 
 
+def _deserializer(case: Case) -> Any:
+    """The request class's ``FromString``, as the handlers of generated code carry it (``None`` for bytes)."""
+    return None if isinstance(case.request, bytes) else type(case.request).FromString
+
+
 def _run_sync_server(case: Case) -> Callable[[int], None]:
-    handler: grpc.RpcMethodHandler[bytes, bytes] = grpc.unary_unary_rpc_method_handler(_sync_behaviour)
+    handler: grpc.RpcMethodHandler[bytes, bytes] = grpc.unary_unary_rpc_method_handler(
+        _sync_behaviour, request_deserializer=_deserializer(case)
+    )
 
     def innermost(details: Any) -> Any:
         return handler
@@ -340,7 +347,9 @@ def _run_sync_server(case: Case) -> Callable[[int], None]:
 
 
 def _run_aio_server(case: Case, loop: asyncio.AbstractEventLoop) -> Callable[[int], None]:
-    handler: grpc.RpcMethodHandler[bytes, bytes] = grpc.unary_unary_rpc_method_handler(_aio_behaviour)
+    handler: grpc.RpcMethodHandler[bytes, bytes] = grpc.unary_unary_rpc_method_handler(
+        _aio_behaviour, request_deserializer=_deserializer(case)
+    )
 
     async def innermost(details: Any) -> Any:
         return handler

@@ -291,3 +291,76 @@ def test_field_paths():
     found = protovalidate.collect_violations(Account(email="ada@example.com", name="A", age=20, tags=["", "b", ""]))
     assert [field_path(v) for v in found] == ["tags[0]", "tags[2]"]
     assert signup_pb2.DESCRIPTOR.name == "signup/signup.proto"
+
+
+def _handler_for(interceptor, name, continuation_handler):
+    """What the interceptor makes of the servicer's handler of ``name``, as grpc's server asks."""
+    import asyncio
+
+    class Details(grpc.HandlerCallDetails):
+        method = f"/demo.signup.v1.Signup/{name}"
+        invocation_metadata = ()
+
+    if isinstance(interceptor, AsyncValidationInterceptor):
+
+        async def continuation(details):
+            return continuation_handler
+
+        async def ask():
+            return await interceptor.intercept_service(continuation, Details())
+
+        return asyncio.run(ask())
+    return interceptor.intercept_service(lambda details: continuation_handler, Details())
+
+
+def _servicer_handlers(servicer):
+    """The servicer's handlers by method name, as generated code registers them."""
+    captured = {}
+
+    class Server:
+        def add_generic_rpc_handlers(self, handlers):
+            for handler in handlers:
+                captured.update(getattr(handler, "_method_handlers", {}))
+
+        def add_registered_method_handlers(self, service, handlers):
+            captured.update(handlers)
+
+    signup_pb2_grpc.add_SignupServicer_to_server(servicer, Server())
+    return {name.rsplit("/", 1)[-1]: handler for name, handler in captured.items()}
+
+
+@pytest.mark.parametrize("aio", [False, True], ids=["sync", "aio"])
+def test_a_method_whose_requests_have_no_rules_is_served_by_its_own_handler(aio):
+    # Decided once per method: Echo takes a Ping (no rules), so grpc gets the servicer's
+    # own handler back and its RPCs run nothing of the interceptor's; Register takes an
+    # Account (rules), so it is wrapped.
+    handlers = _servicer_handlers(AsyncSignup() if aio else Signup())
+    interceptor = AsyncValidationInterceptor() if aio else ValidationInterceptor()
+    interceptor._validator = Broken()  # never asked: nothing is validated here
+    assert _handler_for(interceptor, "Echo", handlers["Echo"]) is handlers["Echo"]
+    assert _handler_for(interceptor, "Plant", handlers["Plant"]) is handlers["Plant"]  # Tree: recursive, no rules
+    for name in ("Register", "RegisterMany", "Suggest", "Chat", "Form"):
+        assert _handler_for(interceptor, name, handlers[name]) is not handlers[name], name
+
+
+@pytest.mark.parametrize("aio", [False, True], ids=["sync", "aio"])
+def test_a_subclass_that_overrides_a_hook_still_sees_messages_without_rules(aio):
+    seen = []
+    if aio:
+
+        class Counting(AsyncValidationInterceptor):
+            async def on_unary_unary(self, method, request, context, method_name):
+                seen.append(method_name)
+                return await super().on_unary_unary(method, request, context, method_name)
+
+    else:
+
+        class Counting(ValidationInterceptor):
+            def on_unary_unary(self, method, request, context, method_name):
+                seen.append(method_name)
+                return super().on_unary_unary(method, request, context, method_name)
+
+    servicer = AsyncSignup() if aio else Signup()
+    with serve_signup(servicer, Counting(), aio) as ch:
+        assert signup_pb2_grpc.SignupStub(ch).Echo(Ping(text="x"), timeout=5).text == "x"
+    assert seen == ["/demo.signup.v1.Signup/Echo"]

@@ -15,6 +15,11 @@ and, with the ``status`` extra, the status carries a ``google.rpc.BadRequest`` w
 A streaming request is validated message by message, as the handler takes them: the
 messages before a bad one reach the handler, the bad one and those after it do not,
 and the RPC ends with ``INVALID_ARGUMENT``. A message without rules passes through.
+
+Whether a method's requests can have rules is decided once per method, from its
+request class: a method whose request class has none is served by its own handler, and
+its RPCs cost nothing here. (When the class cannot be known, each message's class is
+looked at, once per class.)
 """
 
 from __future__ import annotations
@@ -33,6 +38,9 @@ except ImportError as _missing:  # pragma: no cover - depends on the environment
         "grpc_interceptor.validation needs protovalidate; install it with pip install 'grpc-interceptor[validate]'"
     ) from _missing
 
+from grpc_interceptor._handlers import remember
+from grpc_interceptor._hooks import HOOK_FOR_KIND, pick_hook
+from grpc_interceptor._matching import match
 from grpc_interceptor.exceptions import InvalidArgument
 from grpc_interceptor.server import AsyncServerInterceptor, ServerInterceptor
 
@@ -77,6 +85,26 @@ def _needs_validation(message_class: type[Any]) -> bool:
         return _has_rules(descriptor, set())
     except Exception:  # not a google.protobuf message: let protovalidate decide
         return True
+
+
+def _method_request_class(handler: Any, method_name: str) -> type[Any] | None:
+    """The class of the requests of a method, or ``None`` when it cannot be known.
+
+    The handler's deserializer is the message class's bound ``FromString``; failing
+    that, the default descriptor pool may know the method.
+    """
+    deserializer = handler.request_deserializer
+    owner = getattr(deserializer, "__self__", None)
+    if isinstance(owner, type) and getattr(owner, "FromString", None) == deserializer:
+        return owner
+    try:
+        from google.protobuf import descriptor_pool, message_factory
+
+        method = descriptor_pool.Default().FindMethodByName(method_name.lstrip("/").replace("/", "."))
+        found: type[Any] = message_factory.GetMessageClass(method.input_type)
+    except Exception:  # not a method the pool knows: each message is looked at
+        return None
+    return found
 
 
 def field_path(violation: Any) -> str:
@@ -152,15 +180,39 @@ class _Settings:
         self._validator = validator
         self._fail_fast = fail_fast
 
-    def _refusal(self, message: Any, method_name: str) -> InvalidArgument | grpc.StatusCode | None:
-        """Return what to answer for an invalid ``message``, or ``None`` if it is valid."""
+    def _class_needs_validation(self, cls: type[Any]) -> bool:
         ruled = self._ruled
         if ruled is None:
             ruled = self._ruled = {}
-        cls: type[Any] = message.__class__
         needed = ruled.get(cls)
         if needed is None:
-            needed = ruled[cls] = _needs_validation(cls)
+            needed = _needs_validation(cls)
+            remember(ruled, cls, needed)
+        return needed
+
+    def _nothing_to_check(self, base: type, own: type, handler: Any, method_name: str) -> bool:
+        """Tell, once per method, whether its requests can never break a rule: then it is not wrapped.
+
+        That is when the method's request class is known and has no rules, and the
+        hook that would run for the method's kind is ``own``'s (a subclass that
+        overrides it has its hook called as before).
+        """
+        hook_name = HOOK_FOR_KIND[handler.request_streaming, handler.response_streaming]
+        hook, _ = pick_hook(self, base, hook_name)
+        if getattr(hook, "__func__", None) is not getattr(own, hook_name):
+            return False
+        if not match(self, base, handler, method_name).applies:
+            return False  # the base decides what a mistyped subclass gets
+        cls = _method_request_class(handler, method_name)
+        return cls is not None and not self._class_needs_validation(cls)
+
+    def _refusal(self, message: Any, method_name: str) -> InvalidArgument | grpc.StatusCode | None:
+        """Return what to answer for an invalid ``message``, or ``None`` if it is valid."""
+        ruled = self._ruled
+        cls: type[Any] = message.__class__
+        needed = None if ruled is None else ruled.get(cls)
+        if needed is None:
+            needed = self._class_needs_validation(cls)
         if not needed:  # a message without rules: nothing to check, nothing to pay
             return None
         validator = self._validator
@@ -198,6 +250,13 @@ class ValidationInterceptor(_Settings, ServerInterceptor):
         ...     print(client.Execute(DummyRequest(input="anything")).output)
         anything
     """
+
+    def _grpc_interceptor_wrap(self, handler: Any, method_name: str) -> Any:
+        # A method whose requests have no rules is served by its own handler: its RPCs
+        # cost nothing here (decided once per method, see ServerInterceptor).
+        if self._nothing_to_check(ServerInterceptor, ValidationInterceptor, handler, method_name):
+            return handler
+        return super()._grpc_interceptor_wrap(handler, method_name)
 
     def _check(self, message: Any, context: grpc.ServicerContext, method_name: str) -> None:
         refusal = self._refusal(message, method_name)
@@ -243,6 +302,12 @@ class AsyncValidationInterceptor(_Settings, AsyncServerInterceptor):
 
     The grpc.aio twin of :class:`ValidationInterceptor`, built with the same arguments.
     """
+
+    def _grpc_interceptor_wrap(self, handler: Any, method_name: str) -> Any:
+        # As ValidationInterceptor's: a method whose requests have no rules is not wrapped.
+        if self._nothing_to_check(AsyncServerInterceptor, AsyncValidationInterceptor, handler, method_name):
+            return handler
+        return super()._grpc_interceptor_wrap(handler, method_name)
 
     async def _check(self, message: Any, context: Any, method_name: str) -> None:
         refusal = self._refusal(message, method_name)
