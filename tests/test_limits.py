@@ -292,3 +292,80 @@ def test_configuration_is_checked_when_built(build: Callable[[], Any], error: ty
 def test_burst_defaults_to_one_second_of_rate() -> None:
     assert RateLimitInterceptor(0.5).burst == 1
     assert RateLimitInterceptor(7.2).burst == 8
+
+
+class CountingClock(FakeClock):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def __call__(self) -> float:
+        self.reads += 1
+        return self.now
+
+
+def test_a_sync_rate_limit_decides_its_bucket_once_per_method_and_reads_the_clock_once_per_rpc(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from grpc_interceptor import limits
+
+    looked_up: list[str] = []
+    bucket_of = limits._Buckets.bucket
+
+    def counted(self: Any, key: str) -> Any:
+        looked_up.append(key)
+        return bucket_of(self, key)
+
+    monkeypatch.setattr(limits._Buckets, "bucket", counted)
+    clock, gate = CountingClock(), Gate()
+    limiter = RateLimitInterceptor(1, burst=100, per_method=True, clock=clock)
+    with client_for("sync", gate, [limiter]) as client:
+        assert call(client, "unary_unary", "count").code == grpc.StatusCode.OK  # makes the method's bucket
+        before = clock.reads
+        for _ in range(4):
+            assert call(client, "unary_unary", "count").code == grpc.StatusCode.OK
+        assert clock.reads - before == 4  # the RPC's one read, no other
+        for _ in range(3):
+            assert call(client, "unary_stream", "count").code == grpc.StatusCode.OK
+    # Built into each method's handler when it was first seen, not looked up per RPC.
+    assert looked_up.count(METHOD["unary_unary"]) == 1
+    assert looked_up.count(METHOD["unary_stream"]) == 1
+    assert gate.counted == 8
+
+
+def test_a_sync_concurrency_limit_decides_its_slots_once_per_method(monkeypatch: pytest.MonkeyPatch) -> None:
+    from grpc_interceptor import limits
+
+    looked_up: list[str] = []
+    slots_of = limits._InFlight.slots
+
+    def counted(self: Any, key: str) -> Any:
+        looked_up.append(key)
+        return slots_of(self, key)
+
+    monkeypatch.setattr(limits._InFlight, "slots", counted)
+    gate = Gate()
+    limit = ConcurrencyLimitInterceptor(2, per_method=True)
+    with client_for("sync", gate, [limit]) as client:
+        for _ in range(5):
+            assert call(client, "unary_unary", "count").code == grpc.StatusCode.OK
+            assert call(client, "stream_unary", "count").code == grpc.StatusCode.OK
+    assert looked_up.count(METHOD["unary_unary"]) == 1
+    assert looked_up.count(METHOD["stream_unary"]) == 1
+    assert limit.in_flight() == 0
+
+
+@pytest.mark.parametrize("hook", ["intercept", "on_unary_unary"])
+def test_a_subclass_that_overrides_a_hook_of_a_sync_limit_still_runs_it(hook: str) -> None:
+    seen: list[str] = []
+
+    def spy(self: Any, method: Any, request: Any, context: Any, method_name: str) -> Any:
+        seen.append(method_name)
+        return getattr(super(type(self), self), hook)(method, request, context, method_name)
+
+    rate_cls = type("SpiedRate", (RateLimitInterceptor,), {hook: spy})
+    limit_cls = type("SpiedLimit", (ConcurrencyLimitInterceptor,), {hook: spy})
+    gate = Gate()
+    with client_for("sync", gate, [rate_cls(100, burst=100), limit_cls(10)]) as client:
+        assert call(client, "unary_unary", "count").code == grpc.StatusCode.OK
+    assert seen == [METHOD["unary_unary"]] * 2

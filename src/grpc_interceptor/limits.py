@@ -31,6 +31,8 @@ from typing import Any, NoReturn
 import grpc
 import grpc.aio
 
+from grpc_interceptor._battery import runs_own_hook
+from grpc_interceptor._handlers import behavior_of, rebuild_handler
 from grpc_interceptor.protocols import (
     AsyncStreamStreamContinuation,
     AsyncStreamUnaryContinuation,
@@ -133,32 +135,38 @@ class _Bucket:
     The tokens are the items of a list, so that taking one is a ``list.pop()``, atomic
     without a lock of ours (as in :class:`_InFlight`). The tokens earned since the last
     refill are added under a lock, which an RPC takes only when at least one token is
-    due, and never waits for: if another thread is refilling, that one adds them. The
-    count can only err towards fewer tokens (a refill that reads the length while others
-    take), never more.
+    due (``due``, the time of the next one, is read without the lock), and never waits
+    for: if another thread is refilling, that one adds them. The count can only err
+    towards fewer tokens (a refill that reads the length while others take), never more.
     """
 
-    __slots__ = ("_clock", "_interval", "_last", "_lock", "_tokens", "burst", "rate")
+    __slots__ = ("_interval", "_last", "_lock", "burst", "clock", "due", "rate", "tokens")
 
     def __init__(self, rate: float, burst: int, clock: Callable[[], float]) -> None:
-        self.rate, self.burst, self._clock = rate, burst, clock
+        self.rate, self.burst, self.clock = rate, burst, clock
         self._interval = 1.0 / rate
-        self._tokens: list[None] = [None] * burst
+        self.tokens: list[None] = [None] * burst
         self._last = clock()  # the time up to which tokens have been added
+        self.due = self._last + self._interval  # when the next token is earned
         self._lock = threading.Lock()
 
     def take(self) -> float:
         """Take a token; return 0.0, or the seconds until one is due if there is none."""
-        now = self._clock()
-        if now - self._last >= self._interval:
-            self._refill(now)
+        now = self.clock()
+        if now >= self.due:
+            self.refill(now)
         try:
-            self._tokens.pop()
+            self.tokens.pop()
         except IndexError:
-            return max(self._last + self._interval - now, 0.001)
+            return self.wait(now)
         return 0.0
 
-    def _refill(self, now: float) -> None:
+    def wait(self, now: float) -> float:
+        """The seconds from ``now`` until the next token is due (at least a millisecond)."""
+        return max(self.due - now, 0.001)
+
+    def refill(self, now: float) -> None:
+        """Add the tokens earned up to ``now`` (unless another thread is doing it)."""
         if not self._lock.acquire(blocking=False):
             return
         try:
@@ -166,13 +174,15 @@ class _Bucket:
             earned = int((now - last) * self.rate + 1e-9)
             if earned < 1:
                 return
-            room = self.burst - len(self._tokens)
+            room = self.burst - len(self.tokens)
             if earned >= room:  # full: nothing is earned while it stays full
-                self._tokens.extend([None] * room)
-                self._last = now
+                self.tokens.extend([None] * room)
+                last = now
             else:
-                self._tokens.extend([None] * earned)
-                self._last = last + earned / self.rate
+                self.tokens.extend([None] * earned)
+                last += earned / self.rate
+            self._last = last
+            self.due = last + self._interval
         finally:
             self._lock.release()
 
@@ -276,6 +286,28 @@ class ConcurrencyLimitInterceptor(_ConcurrencyConfig, ServerInterceptor):
     def _refuse(self, context: grpc.ServicerContext, method_name: str) -> NoReturn:
         key = method_name if self.per_method else ""
         context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, _busy_details(self._in_flight, key))
+
+    def _grpc_interceptor_wrap(self, handler: Any, method_name: str) -> Any:
+        # A unary response: the slots to count in are the method's (decided once), and
+        # the check is built into the handler, one list pop and append per RPC.
+        cls = ConcurrencyLimitInterceptor
+        own = cls.on_stream_unary if handler.request_streaming else cls.on_unary_unary
+        if handler.response_streaming or not runs_own_hook(self, ServerInterceptor, handler, method_name, own):
+            return super()._grpc_interceptor_wrap(handler, method_name)
+        slots, step, refuse = self._slots(method_name), behavior_of(handler), self._refuse
+        take, give_back = slots.pop, slots.append
+
+        def behavior(request_or_iterator: Any, context: grpc.ServicerContext) -> Any:
+            try:
+                take()
+            except IndexError:
+                refuse(context, method_name)
+            try:
+                return step(request_or_iterator, context)
+            finally:
+                give_back(None)
+
+        return rebuild_handler(handler, behavior)
 
     def on_unary_unary(
         self, method: UnaryUnaryContinuation[Any, Any], request: Any, context: grpc.ServicerContext, method_name: str, /
@@ -531,9 +563,32 @@ class RateLimitInterceptor(_RateConfig, ServerInterceptor):
         """Run the RPC if a token is left; refuse it otherwise."""
         wait = (self._all if not self.per_method else self._buckets.bucket(method_name)).take()
         if wait:
-            context.set_trailing_metadata(_pushback(wait))
-            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, self._refusal(method_name, wait))
+            self._refuse(context, method_name, wait)
         return method(request_or_iterator, context)
+
+    def _refuse(self, context: grpc.ServicerContext, method_name: str, wait: float) -> NoReturn:
+        context.set_trailing_metadata(_pushback(wait))
+        context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, self._refusal(method_name, wait))
+
+    def _grpc_interceptor_wrap(self, handler: Any, method_name: str) -> Any:
+        # The bucket is the method's (decided once), and taking a token is built into
+        # the handler: a clock read, a comparison and a list pop per RPC.
+        if not runs_own_hook(self, ServerInterceptor, handler, method_name, RateLimitInterceptor.intercept):
+            return super()._grpc_interceptor_wrap(handler, method_name)
+        bucket, step, refuse = self._bucket(method_name), behavior_of(handler), self._refuse
+        clock, tokens = bucket.clock, bucket.tokens
+
+        def behavior(request_or_iterator: Any, context: grpc.ServicerContext) -> Any:
+            now = clock()
+            if now >= bucket.due:
+                bucket.refill(now)
+            try:
+                tokens.pop()
+            except IndexError:
+                refuse(context, method_name, bucket.wait(now))
+            return step(request_or_iterator, context)
+
+        return rebuild_handler(handler, behavior)
 
 
 class AsyncRateLimitInterceptor(_RateConfig, AsyncServerInterceptor):

@@ -38,9 +38,9 @@ except ImportError as _missing:  # pragma: no cover - depends on the environment
         "grpc_interceptor.validation needs protovalidate; install it with pip install 'grpc-interceptor[validate]'"
     ) from _missing
 
+from grpc_interceptor._battery import runs_own_hook
 from grpc_interceptor._handlers import remember
-from grpc_interceptor._hooks import HOOK_FOR_KIND, pick_hook
-from grpc_interceptor._matching import match
+from grpc_interceptor._hooks import HOOK_FOR_KIND
 from grpc_interceptor.exceptions import InvalidArgument
 from grpc_interceptor.server import AsyncServerInterceptor, ServerInterceptor
 
@@ -198,11 +198,8 @@ class _Settings:
         overrides it has its hook called as before).
         """
         hook_name = HOOK_FOR_KIND[handler.request_streaming, handler.response_streaming]
-        hook, _ = pick_hook(self, base, hook_name)
-        if getattr(hook, "__func__", None) is not getattr(own, hook_name):
+        if not runs_own_hook(self, base, handler, method_name, getattr(own, hook_name)):
             return False
-        if not match(self, base, handler, method_name).applies:
-            return False  # the base decides what a mistyped subclass gets
         cls = _method_request_class(handler, method_name)
         return cls is not None and not self._class_needs_validation(cls)
 
