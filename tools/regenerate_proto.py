@@ -1,4 +1,6 @@
-"""Regenerate the testing kit's code from dummy.proto: ``python tools/regenerate_proto.py``.
+"""Regenerate the project's protobuf code: ``python tools/regenerate_proto.py``.
+
+That is the testing kit's ``dummy.proto`` and the bookstore example's ``bookstore.proto``.
 
 The generated code decides the oldest grpcio and protobuf the testing kit runs on: code
 from grpcio-tools 1.63 or newer refuses a grpcio older than the tools, and protoc 26 or
@@ -22,8 +24,10 @@ from pathlib import Path
 
 #: The grpcio-tools the generated code is made with (its protoc is 25.x).
 GRPC_TOOLS = "1.62.3"
-SRC = Path(__file__).resolve().parent.parent / "src"
+ROOT = Path(__file__).resolve().parent.parent
+SRC = ROOT / "src"
 PROTOS = SRC / "grpc_interceptor" / "testing" / "protos"
+BOOKSTORE = ROOT / "examples" / "bookstore"
 
 
 def _protoc_python() -> Path:
@@ -50,25 +54,23 @@ def _plugin(name: str) -> Path:
     return plugin
 
 
-def main() -> int:
-    """Run protoc with the Python, gRPC and mypy-protobuf plugins over protos/dummy.proto."""
-    python = _protoc_python()
-    proto = PROTOS / "dummy.proto"
+def _protoc(python: Path, include: Path, proto: Path) -> None:
+    """Run protoc with the Python, gRPC and mypy-protobuf plugins over ``proto``, output next to it."""
     command = [
         str(python),
         "-m",
         "grpc_tools.protoc",
-        f"-I{SRC}",  # so that the generated imports name grpc_interceptor.testing.protos
+        f"-I{include}",  # the generated imports name the proto's path below include
         f"--plugin=protoc-gen-mypy={_plugin('protoc-gen-mypy')}",
         f"--plugin=protoc-gen-mypy_grpc={_plugin('protoc-gen-mypy_grpc')}",
-        f"--python_out={SRC}",
-        f"--grpc_python_out={SRC}",
-        f"--mypy_out={SRC}",
-        f"--mypy_grpc_out={SRC}",
-        str(proto.relative_to(SRC)),
+        f"--python_out={include}",
+        f"--grpc_python_out={include}",
+        f"--mypy_out={include}",
+        f"--mypy_grpc_out={include}",
+        str(proto.relative_to(include)),
     ]
     subprocess.run(command, check=True)
-    for generated in PROTOS.glob("dummy_pb2*"):
+    for generated in proto.parent.glob(f"{proto.stem}_pb2*"):
         text = re.sub(r"(?m)[ \t]+$", "", generated.read_text())
         # mypy-protobuf subclasses grpc.aio.ServicerContext without type arguments, which
         # leaves every servicer method's context partly unknown to type checkers.
@@ -77,6 +79,13 @@ def main() -> int:
             "_aio.ServicerContext[_typing.Any, _typing.Any]):  # type: ignore[misc]",
         )
         generated.write_text(text)
+
+
+def main() -> int:
+    """Regenerate the testing kit's and the bookstore example's code with grpcio-tools ``GRPC_TOOLS``."""
+    python = _protoc_python()
+    _protoc(python, SRC, PROTOS / "dummy.proto")  # imported as grpc_interceptor.testing.protos
+    _protoc(python, BOOKSTORE, BOOKSTORE / "bookstore.proto")  # imported from its own folder
     return 0
 
 
