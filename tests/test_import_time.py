@@ -22,11 +22,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 #: Modules that ``import grpc_interceptor`` must not bring, unless grpc brings them.
-#: ``dataclasses`` (and ``copy``, which it imports) are not here: ``MethodName`` is a
-#: frozen dataclass by design, built when the package is imported.
 NOT_AT_IMPORT = (
     # The standard library.
     "argparse",
+    "copy",
+    "dataclasses",
     "datetime",
     "decimal",
     "difflib",
@@ -53,6 +53,15 @@ NOT_AT_IMPORT = (
     "opentelemetry",
     "prometheus_client",
     "pytest",
+    # The package's modules that a program imports on first use of one of their names.
+    "grpc_interceptor.access_log",
+    "grpc_interceptor.auth",
+    "grpc_interceptor.chaining",
+    "grpc_interceptor.client_errors",
+    "grpc_interceptor.deadline",
+    "grpc_interceptor.limits",
+    "grpc_interceptor.retry",
+    "grpc_interceptor.selection",
     # The package's modules that need an extra.
     "grpc_interceptor.metrics",
     "grpc_interceptor.pytest_plugin",
@@ -105,3 +114,18 @@ def test_the_import_time_script_measures_the_package(capsys: pytest.CaptureFixtu
     assert "within the budget of 100000 ms" in out
     assert script.main(["--runs", "1", "--budget-ms", "0"]) == 1
     assert "over the budget of 0 ms" in capsys.readouterr().out
+
+
+def test_names_imported_on_first_use_are_the_modules_own() -> None:
+    import grpc_interceptor
+    from grpc_interceptor import access_log, chaining, retry, selection
+
+    assert grpc_interceptor.chain is chaining.chain
+    assert grpc_interceptor.select is selection.select
+    assert grpc_interceptor.RetryInterceptor is retry.RetryInterceptor
+    assert grpc_interceptor.AccessLogInterceptor is access_log.AccessLogInterceptor
+    assert set(grpc_interceptor.__all__) <= set(dir(grpc_interceptor))
+    for name in grpc_interceptor.__all__:
+        assert getattr(grpc_interceptor, name) is not None
+    with pytest.raises(AttributeError, match="has no attribute 'chian'"):
+        _ = grpc_interceptor.chian  # type: ignore[attr-defined]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 import pytest
@@ -51,8 +50,29 @@ def test_equal_and_hashed_by_value() -> None:
 
 
 def test_is_immutable() -> None:
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        MethodName("a", "Svc", "M").method = "N"  # type: ignore[misc]
+    name = MethodName("a", "Svc", "M")
+    with pytest.raises(AttributeError, match="immutable"):
+        name.method = "N"  # type: ignore[misc]
+    with pytest.raises(AttributeError, match="immutable"):
+        name.other = "N"  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError, match="immutable"):
+        del name.package  # type: ignore[misc]
+    assert name == MethodName("a", "Svc", "M")
+
+
+def test_survives_pickle_and_copy_and_matches_as_a_record() -> None:
+    import copy
+    import pickle
+
+    name = MethodName("a.b", "Svc", "M")
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        assert pickle.loads(pickle.dumps(name, protocol)) == name
+    assert copy.copy(name) == copy.deepcopy(name) == name
+    match name:
+        case MethodName(package, service, method):
+            assert (package, service, method) == ("a.b", "Svc", "M")
+    assert repr(name) == "MethodName(package='a.b', service='Svc', method='M')"
+    assert name != ("a.b", "Svc", "M")
 
 
 _IDENTIFIER = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,10}", fullmatch=True)

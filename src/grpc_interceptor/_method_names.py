@@ -8,16 +8,18 @@ imports the other for them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any, NoReturn
 
 __all__ = ["MethodName", "parse_method_name"]
 
 
-@dataclass(frozen=True)
 class MethodName:
     """A gRPC method name taken apart: ``/package.Service/Method``.
 
-    It is a record: two equal names compare equal and hash alike.
+    It is a record: two equal names compare equal and hash alike, and it cannot be
+    changed (assigning an attribute raises :class:`AttributeError`). It is written out
+    rather than a frozen dataclass so that ``import grpc_interceptor`` does not import
+    :mod:`dataclasses`.
 
     Attributes:
         package: The proto package (``package foo.bar;``), or ``""`` for a proto
@@ -26,9 +28,59 @@ class MethodName:
         method: The method name (``rpc Search(...) returns (...);``).
     """
 
-    package: str
-    service: str
-    method: str
+    __slots__ = ("_method", "_package", "_service")
+    __match_args__ = ("package", "service", "method")
+
+    _package: str
+    _service: str
+    _method: str
+
+    def __init__(self, package: str, service: str, method: str) -> None:
+        object.__setattr__(self, "_package", package)
+        object.__setattr__(self, "_service", service)
+        object.__setattr__(self, "_method", method)
+
+    @property
+    def package(self) -> str:
+        """The proto package, or ``""``."""
+        return self._package
+
+    @property
+    def service(self) -> str:
+        """The service name, without the package."""
+        return self._service
+
+    @property
+    def method(self) -> str:
+        """The method name."""
+        return self._method
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise AttributeError(f"MethodName is immutable: cannot assign to {name!r}")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise AttributeError(f"MethodName is immutable: cannot delete {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, MethodName)
+        return (self._package, self._service, self._method) == (other._package, other._service, other._method)
+
+    def __hash__(self) -> int:
+        return hash((self._package, self._service, self._method))
+
+    def __repr__(self) -> str:
+        return f"MethodName(package={self._package!r}, service={self._service!r}, method={self._method!r})"
+
+    def __reduce__(self) -> tuple[type[MethodName], tuple[str, str, str]]:
+        return (MethodName, (self._package, self._service, self._method))
+
+    def __copy__(self) -> MethodName:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> MethodName:
+        return self
 
     @property
     def fully_qualified_service(self) -> str:
