@@ -13,6 +13,7 @@ import warnings
 from typing import Any
 
 import grpc
+import grpc.aio
 import pytest
 
 from grpc_interceptor import AsyncServerInterceptor
@@ -256,3 +257,36 @@ def test_on_a_sync_server_it_still_fails_loudly():
             assert raised.value.code() == grpc.StatusCode.UNKNOWN
     finally:
         server.stop(None)
+
+
+class CapturingReads:
+    """0.15.4's documented way to see read messages: wrap the context."""
+
+    def __init__(self, context, read):
+        self._context = context
+        self._read = read
+
+    async def read(self):
+        message = await self._context.read()
+        if message is not grpc.aio.EOF:
+            self._read.append(message.input)
+        return message
+
+    def __getattr__(self, name):
+        return getattr(self._context, name)
+
+
+class CapturesReads(AsyncServerInterceptor):
+    def __init__(self):
+        self.read = []
+
+    async def intercept(self, method, request_or_iterator, context, method_name):
+        return await method(request_or_iterator, CapturingReads(context, self.read))
+
+
+@pytest.mark.parametrize("kind", ["stream_unary", "stream_stream"])
+def test_a_wrapped_context_captures_what_a_read_style_handler_reads(kind):
+    interceptor = CapturesReads()
+    with dummy_client(special_cases={}, interceptors=[interceptor], aio_server=True, aio_read_write=True) as client:
+        assert call(client, kind) == expected(kind)
+    assert interceptor.read == ["a", "b", "c"]
