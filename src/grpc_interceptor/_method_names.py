@@ -19,7 +19,7 @@ class MethodName:
     It is a record: two equal names compare equal and hash alike, and it cannot be
     changed (assigning an attribute raises :class:`AttributeError`). It is written out
     rather than a frozen dataclass so that ``import grpc_interceptor`` does not import
-    :mod:`dataclasses`.
+    ``dataclasses``.
 
     Attributes:
         package: The proto package (``package foo.bar;``), or ``""`` for a proto
