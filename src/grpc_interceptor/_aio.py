@@ -481,6 +481,15 @@ def _is_sync(function: _Behavior) -> bool:
     return bool(getattr(function, _SYNC, False))
 
 
+#: The attribute that marks a streaming continuation or behaviour with a write-style
+#: (``context.write()``) handler below it.
+_WRITES_BELOW: Final = "_grpc_interceptor_writes"
+
+
+def _writes_below(function: _Behavior) -> bool:
+    return bool(getattr(function, _WRITES_BELOW, False))
+
+
 def unary_step(behavior: _Behavior, request_streaming: bool) -> _Behavior:
     """Return the continuation for a method with a unary response: it returns an awaitable.
 
@@ -553,6 +562,8 @@ def stream_step(behavior: _Behavior, request_streaming: bool) -> _Behavior:
     def step(request_or_iterator: Any, context: Any) -> ResponseStream:
         return ResponseStream(target, request_or_iterator, context)
 
+    if inspect.iscoroutinefunction(behavior) or _writes_below(behavior):
+        setattr(step, _WRITES_BELOW, True)
     return _mark_sync(step, sync)
 
 
@@ -584,6 +595,9 @@ def _marked(behavior: _Behavior, direct: _Behavior, step: _Behavior) -> _Behavio
     """Mark ``behavior`` with its plain form, and both as sync below where ``step`` is."""
     sync = _is_sync(step)
     _mark_sync(direct, sync)
+    if _writes_below(step):
+        setattr(direct, _WRITES_BELOW, True)
+        setattr(behavior, _WRITES_BELOW, True)
     return _mark_sync(_mark(behavior, direct), sync)
 
 
@@ -622,7 +636,7 @@ def stream_response_behavior(hook: _Hook, step: _Behavior, method_name: str) -> 
     return _marked(behavior, direct, step)
 
 
-async def responses_of(result: Any) -> AsyncIterator[Any]:
+async def responses_of(result: Any, writes: bool = True) -> AsyncIterator[Any]:
     """Iterate what a 0.15.4-style catch-all ``intercept`` returned for a streaming response.
 
     That is either an async iterator (an ``async def`` + ``yield`` interceptor), or an
@@ -631,9 +645,14 @@ async def responses_of(result: Any) -> AsyncIterator[Any]:
     written messages come out here); all are accepted.
     """
     if not hasattr(result, "__aiter__"):
-        # Run in a task of its own, so that what a write-style handler writes while
-        # the interceptor awaits it comes out here too.
-        result = stream_from_writes(functools.partial(_awaited, result))
+        if writes:
+            # Run in a task of its own, so that what a write-style handler writes while
+            # the interceptor awaits it comes out here too.
+            result = stream_from_writes(functools.partial(_awaited, result))
+        else:  # no handler below writes: nothing to catch, no task needed
+            result = await result
+            if result is None:
+                return
     async for response in result:
         yield response
 
@@ -650,6 +669,7 @@ def catch_all_stream_behavior(intercept: _Hook, step: _Behavior, method_name: st
     hop per message, as with the typed hooks.
     """
     sync = _is_sync(step)
+    writes = _writes_below(step)
 
     async def behavior(request_or_iterator: Any, context: Any) -> AsyncIterator[Any]:
         if sync:
@@ -664,6 +684,6 @@ def catch_all_stream_behavior(intercept: _Hook, step: _Behavior, method_name: st
 
     def direct(request_or_iterator: Any, context: Any) -> Any:
         result = intercept(step, request_or_iterator, context, method_name)
-        return result if hasattr(result, "__aiter__") else responses_of(result)
+        return result if hasattr(result, "__aiter__") else responses_of(result, writes)
 
     return _marked(behavior, direct, step)
