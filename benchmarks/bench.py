@@ -84,7 +84,7 @@ class Case:
     """One in-process measurement: a chain of ``interceptors`` of one sort, on one side."""
 
     harness: str  # "a": the library's own cost; "b": through grpc's server pipeline
-    side: str  # "sync" or "aio" server, or "client" (sync channel; harness b: grpc.intercept_channel)
+    side: str  # "sync"/"aio" server; "client" (sync channel; harness b: grpc.intercept_channel); "aio-client"
     kind: str  # "unary" or "stream" (server streaming, MESSAGES responses)
     hooks: str  # "none", "catch-all", "typed", "chain" (catch-all members of one chain()) or "exception-to-status"
     interceptors: int
@@ -135,6 +135,7 @@ def _cases() -> list[Case]:
         ),
         ("a", "aio", "stream", [("catch-all", 1), ("catch-all", 5), ("typed", 1), ("exception-to-status", 1)]),
         ("a", "client", "unary", [("catch-all", 1), ("catch-all", 5), ("chain", 5), ("typed", 1), ("typed", 5)]),
+        ("a", "aio-client", "unary", [("catch-all", 1), ("catch-all", 5), ("chain", 5)]),
         ("b", "sync", "unary", [("catch-all", 1), ("catch-all", 5), ("chain", 5)]),
         ("b", "sync", "stream", [("catch-all", 1), ("catch-all", 5), ("chain", 5)]),
         ("b", "aio", "unary", [("catch-all", 1), ("catch-all", 5), ("chain", 5)]),
@@ -187,6 +188,12 @@ def _client_intercept(
     return method(request_or_iterator, call_details)
 
 
+async def _aio_client_intercept(
+    self: object, method: Callable[[Any, Any], Awaitable[Any]], request_or_iterator: Any, call_details: Any
+) -> Any:
+    return await method(request_or_iterator, call_details)
+
+
 def _on_client_call(self: object, method: Callable[[Any, Any], Any], request: Any, call_details: Any, /) -> Any:
     return method(request, call_details)
 
@@ -232,6 +239,13 @@ class Library:
             return None if self.chain is None or members is None else [self.chain(*members)]
         make: Callable[[], Any]
         body: dict[str, Callable[..., Any]]
+        if side == "aio-client":  # 0.15.4 has no async client interceptor
+            base = getattr(self.client, "AsyncClientInterceptor", None)
+            if base is None or hooks not in ("catch-all",):
+                return None
+            return [
+                type("AsyncClientPassThrough", (base,), {"intercept": _aio_client_intercept})() for _ in range(count)
+            ]
         if hooks == "exception-to-status":
             if side == "client":
                 return None
@@ -374,6 +388,30 @@ def _timed_client(interceptors: Sequence[Any], library: Library) -> Callable[[in
     return unary
 
 
+def _timed_aio_client(
+    interceptors: Sequence[Any], library: Library, loop: asyncio.AbstractEventLoop
+) -> Callable[[int], int]:
+    """Unary calls through what ``aio_channel_interceptors`` installs, chained as grpc.aio chains them."""
+
+    async def channel(call_details: Any, request: Any) -> Any:  # stands for grpc.aio's channel
+        return request
+
+    entry: Callable[[Any, Any], Awaitable[Any]] = channel
+    installed: list[object] = library.client.aio_channel_interceptors(*interceptors) if interceptors else []
+    unary_ones = [i for i in installed if isinstance(i, grpc.aio.UnaryUnaryClientInterceptor)]
+    for interceptor in reversed(unary_ones):
+        entry = functools.partial(interceptor.intercept_unary_unary, entry)
+    details = grpc.aio.ClientCallDetails(cast("str", METHOD.encode()), None, None, None, None)
+
+    async def unary(count: int) -> int:
+        start = time.perf_counter_ns()
+        for _ in range(count):
+            await entry(details, REQUEST)
+        return time.perf_counter_ns() - start
+
+    return lambda count: loop.run_until_complete(unary(count))
+
+
 # --------------------------------------------------------------------------------------
 # Harness (b): grpc's own server pipeline (private grpc API: skipped where it differs)
 # --------------------------------------------------------------------------------------
@@ -504,6 +542,8 @@ def runner_for(case: Case, library: Library, loop: asyncio.AbstractEventLoop) ->
         return None
     if case.side == "client":
         return _grpc_client_pipeline(interceptors) if case.harness == "b" else _timed_client(interceptors, library)
+    if case.side == "aio-client":
+        return _timed_aio_client(interceptors, library, loop)
     if case.harness == "b":
         return (
             _grpc_sync_pipeline(interceptors, case.kind)

@@ -399,7 +399,7 @@ def test_every_internal_link_of_every_page_resolves(html: Path) -> None:
 def results(*, with_other: bool) -> dict[str, object]:
     """Results shaped as ``benchmarks/bench.py`` writes them, with round numbers."""
     rows: list[dict[str, object]] = []
-    for side, base, per in (("sync", 1000.0, 100.0), ("aio", 2000.0, 400.0)):
+    for side, base, per in (("sync", 1000.0, 100.0), ("aio", 2000.0, 400.0), ("client", 200.0, 300.0)):
         for hooks, count in (("none", 0), ("catch-all", 1), ("catch-all", 5), ("typed", 1)):
             mine = {
                 "ns_per_rpc": base + per * count,
@@ -485,6 +485,10 @@ def test_chart_draws_what_the_results_say(tmp_path: Path, with_other: bool) -> N
     assert "grpc-interceptor 0.16.0" in svg
     table = table_path.read_text()
     assert "| sync, unary, catch-all x5 | 1,500 | 500 | 100 |" in table
+    # The clients' rows, in a table of their own, with 0.15.4's beside them where the run has it.
+    clients = table[table.index("| client, RPC kind, chain |") :]
+    assert "| client, unary, catch-all x5 | 1,700 | 1,500 | 300 |" in clients
+    assert ("| 4,700 | 900 | 0.33 |" in clients) is with_other
     assert ("0.15.4: ns per RPC" in table) is with_other
     assert "| sync | 5 | 5,000 | 0.99 | 190.0 | 400.0 |" in table
 
