@@ -505,3 +505,47 @@ def test_a_response_stream_the_client_cancels_is_logged_cancelled(capture, aio):
         (record,) = capture.wait_for(1)
     assert record.grpc_code == "CANCELLED"
     assert record.grpc_msg_sent >= 2  # what went out before the client left
+
+
+@pytest.mark.parametrize("aio", [False, True], ids=["sync", "aio"])
+def test_a_quiet_logger_is_asked_in_the_handler_and_the_hooks_run_only_when_it_wants_records(capture, aio):
+    # The per-RPC question (does the logger want a record?) is built into the method's
+    # handler: a quiet RPC runs no hook; a logger turned up later gets its records.
+    capture.logger.setLevel(logging.CRITICAL)
+    interceptor = AsyncAccessLogInterceptor(capture.logger) if aio else AccessLogInterceptor(capture.logger)
+    asked = []
+    watching = interceptor._watching
+    interceptor._watching = lambda: asked.append(1) or watching()  # what the hooks ask first
+    with dummy_client({}, [interceptor], aio_server=aio) as client:
+        for _ in range(3):
+            assert call(client, "Execute", ["hi"]) == ("OK", ["hi"])
+        assert call(client, "ExecuteClientStream", ["ab"])[0] == "OK"
+        assert asked == []
+        capture.logger.setLevel(logging.INFO)
+        assert call(client, "Execute", ["hi"]) == ("OK", ["hi"])
+        (record,) = capture.wait_for(1)
+    assert record.grpc_code == "OK"
+    assert asked == [1]
+
+
+@pytest.mark.parametrize("aio", [False, True], ids=["sync", "aio"])
+def test_a_subclass_that_overrides_a_hook_of_the_server_access_log_still_runs_it(capture, aio):
+    capture.logger.setLevel(logging.CRITICAL)
+    seen = []
+    if aio:
+
+        class Spied(AsyncAccessLogInterceptor):
+            async def on_unary_unary(self, method, request, context, method_name):
+                seen.append(method_name)
+                return await super().on_unary_unary(method, request, context, method_name)
+
+    else:
+
+        class Spied(AccessLogInterceptor):
+            def on_unary_unary(self, method, request, context, method_name):
+                seen.append(method_name)
+                return super().on_unary_unary(method, request, context, method_name)
+
+    with dummy_client({}, [Spied(capture.logger)], aio_server=aio) as client:
+        assert call(client, "Execute", ["hi"]) == ("OK", ["hi"])
+    assert seen == ["/DummyService/Execute"]

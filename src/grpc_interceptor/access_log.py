@@ -34,6 +34,10 @@ from typing import Any, Final
 
 import grpc
 
+from grpc_interceptor import _aio
+from grpc_interceptor._battery import runs_own_hook
+from grpc_interceptor._handlers import behavior_of, rebuild_handler
+from grpc_interceptor._hooks import HOOK_FOR_KIND
 from grpc_interceptor._observe import (
     ObservingAsyncClientInterceptor,
     ObservingAsyncServerInterceptor,
@@ -42,6 +46,7 @@ from grpc_interceptor._observe import (
     Rpc,
     split_method,
 )
+from grpc_interceptor.server import AsyncServerInterceptor, ServerInterceptor
 
 __all__ = [
     "DEFAULT_LEVELS",
@@ -160,6 +165,20 @@ class _Settings:
         # passes through, at about the cost of a plain interceptor.
         return self._logger.isEnabledFor(self._highest)
 
+    def _quiet_check(self, base: type, own: type, handler: Any, method_name: str) -> tuple[Any, int] | None:
+        """``(logger.isEnabledFor, level)`` to ask per RPC before anything else, or ``None`` to go the hooks' way.
+
+        The logger's level may change at any time, so it is asked on every RPC; what
+        can be decided once per method (that this module's hook is the one that runs)
+        is decided when the method's handler is built.
+        """
+        hook_name = HOOK_FOR_KIND[handler.request_streaming, handler.response_streaming]
+        if type(self)._watching is not _Settings._watching:
+            return None
+        if not runs_own_hook(self, base, handler, method_name, getattr(own, hook_name)):
+            return None
+        return self._logger.isEnabledFor, self._highest
+
     def _rpc_finished(self, rpc: Rpc, code: grpc.StatusCode) -> None:
         level = self._levels.get(code, logging.ERROR)
         logger = self._logger
@@ -218,6 +237,25 @@ class AccessLogInterceptor(_Settings, ObservingServerInterceptor):
 
     _side = "server"
 
+    def _grpc_interceptor_wrap(self, handler: Any, method_name: str) -> Any:
+        # The RPC asks the logger first, in the handler itself: a logger that wants no
+        # record costs one isEnabledFor call, and the hooks run only when it wants one.
+        wrapped = super()._grpc_interceptor_wrap(handler, method_name)
+        if wrapped is handler:
+            return wrapped
+        quiet = self._quiet_check(ServerInterceptor, ObservingServerInterceptor, handler, method_name)
+        if quiet is None:
+            return wrapped
+        enabled, level = quiet
+        step, observed = behavior_of(handler), behavior_of(wrapped)
+
+        def behavior(request_or_iterator: Any, context: grpc.ServicerContext) -> Any:
+            if enabled(level):
+                return observed(request_or_iterator, context)
+            return step(request_or_iterator, context)
+
+        return rebuild_handler(handler, behavior)
+
 
 class AsyncAccessLogInterceptor(_Settings, ObservingAsyncServerInterceptor):
     """Log one record per RPC on a ``grpc.aio.server``.
@@ -226,6 +264,26 @@ class AsyncAccessLogInterceptor(_Settings, ObservingAsyncServerInterceptor):
     """
 
     _side = "server"
+
+    def _grpc_interceptor_wrap(self, handler: Any, method_name: str) -> Any:
+        # As AccessLogInterceptor's, for the methods with a unary response (grpc.aio
+        # runs their behaviour as a coroutine function).
+        wrapped = super()._grpc_interceptor_wrap(handler, method_name)
+        if wrapped is handler or handler.response_streaming:
+            return wrapped
+        quiet = self._quiet_check(AsyncServerInterceptor, ObservingAsyncServerInterceptor, handler, method_name)
+        if quiet is None:
+            return wrapped
+        enabled, level = quiet
+        step = _aio.unary_step(behavior_of(handler), handler.request_streaming)
+        observed = behavior_of(wrapped)
+
+        async def behavior(request_or_iterator: Any, context: Any) -> Any:
+            if enabled(level):
+                return await observed(request_or_iterator, context)
+            return await step(request_or_iterator, context)
+
+        return rebuild_handler(handler, behavior)
 
 
 class AccessLogClientInterceptor(_Settings, ObservingClientInterceptor):
