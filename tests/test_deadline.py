@@ -136,3 +136,56 @@ def test_the_deadline_really_ends_a_slow_call() -> None:
 def test_configuration_is_checked_when_built(build: Callable[[], Any], error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message):
         build()
+
+
+GRPC_METHOD = {
+    "unary_unary": "intercept_unary_unary",
+    "unary_stream": "intercept_unary_stream",
+    "stream_unary": "intercept_stream_unary",
+    "stream_stream": "intercept_stream_stream",
+}
+
+
+class GrpcDetails(grpc.ClientCallDetails):
+    """Call details as grpc's sync channel builds them: not ours, so hooks would get a copy."""
+
+    def __init__(self, method: str, timeout: float | None) -> None:
+        self.method, self.timeout, self.metadata = method, timeout, None
+        self.credentials, self.wait_for_ready, self.compression = None, None, None
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_call_that_keeps_its_deadline_goes_straight_on_with_grpc_s_own_details(kind: str) -> None:
+    # Nothing to do (the caller set a timeout, or the method has no default): grpc's
+    # continuation gets the very details grpc passed, nothing built for the hooks.
+    interceptor = DeadlineInterceptor(per_method={"/pkg.Svc/Slow": 1.0})
+    given: list[Any] = []
+
+    def continuation(details: Any, request: Any) -> str:
+        given.append(details)
+        return "call"
+
+    entry = getattr(interceptor, GRPC_METHOD[kind])
+    with_timeout = GrpcDetails("/pkg.Svc/Slow", 3.0)
+    without_default = GrpcDetails("/pkg.Svc/Fast", None)
+    for details in (with_timeout, without_default, without_default):
+        assert entry(continuation, details, "request") == "call"
+    assert given[0] is with_timeout
+    assert given[2] is without_default  # once the method's default is known: straight on
+    assert entry(continuation, GrpcDetails("/pkg.Svc/Slow", None), "request") == "call"
+    assert given[-1].timeout == 1.0  # the default is still applied where there is one
+
+
+def test_a_subclass_that_overrides_intercept_sees_the_calls_that_keep_their_deadline() -> None:
+    seen_methods: list[str] = []
+
+    class Spied(DeadlineInterceptor):
+        def intercept(self, method: Any, request_or_iterator: Any, call_details: Any) -> Any:
+            seen_methods.append(call_details.method)
+            return super().intercept(method, request_or_iterator, call_details)
+
+    with dummy_client(special_cases=SPECIAL, client_interceptors=[Spied(per_method={"Other": 1.0})]) as client:
+        assert seen(client, "unary_unary", timeout=5.0) is not None
+        assert seen(client, "unary_unary") is None
+        assert seen(client, "unary_unary") is None
+    assert seen_methods == ["/DummyService/Execute"] * 3

@@ -93,9 +93,6 @@ class _Timeouts:
         return self.default
 
 
-_UNKNOWN: Any = object()
-
-
 def _method_of(call_details: grpc.ClientCallDetails) -> str:
     method: object = call_details.method  # bytes on grpc.aio before our base converts it
     return method.decode() if isinstance(method, bytes) else str(method)
@@ -153,8 +150,9 @@ class DeadlineInterceptor(_DeadlineConfig, ClientInterceptor):
     ) -> CallFuture[Any] | CallIterator[Any]:
         """Call on with the default timeout if the call has none."""
         if call_details.timeout is None:
-            timeout = self._timeouts.known.get(call_details.method, _UNKNOWN)
-            if timeout is _UNKNOWN:
+            try:  # the per-call path: one dict lookup of what was decided for the method
+                timeout = self._timeouts.known[call_details.method]
+            except KeyError:
                 timeout = self._timeouts.lookup(_method_of(call_details))
             if timeout is not None:
                 call_details = ClientCallDetails(
@@ -166,6 +164,43 @@ class DeadlineInterceptor(_DeadlineConfig, ClientInterceptor):
                     call_details.compression,
                 )
         return method(request_or_iterator, call_details)
+
+    # grpc's entry points. A call that keeps its deadline as it is (it has a timeout, or
+    # its method has no default) goes straight on, before the hooks' arguments are
+    # built; only an object of this very class does so (a subclass may override hooks).
+
+    def _straight_on(self, call_details: grpc.ClientCallDetails) -> bool:
+        return call_details.timeout is not None or self._timeouts.known.get(call_details.method, 0) is None
+
+    def intercept_unary_unary(self, continuation: Any, call_details: grpc.ClientCallDetails, request: Any) -> Any:
+        """Implement :class:`grpc.UnaryUnaryClientInterceptor`; not part of this class's API."""
+        if type(self) is DeadlineInterceptor and (
+            call_details.timeout is not None or self._timeouts.known.get(call_details.method, 0) is None
+        ):
+            return continuation(call_details, request)
+        return ClientInterceptor.intercept_unary_unary(self, continuation, call_details, request)
+
+    def intercept_unary_stream(self, continuation: Any, call_details: grpc.ClientCallDetails, request: Any) -> Any:
+        """Implement :class:`grpc.UnaryStreamClientInterceptor`; not part of this class's API."""
+        if type(self) is DeadlineInterceptor and self._straight_on(call_details):
+            return continuation(call_details, request)
+        return ClientInterceptor.intercept_unary_stream(self, continuation, call_details, request)
+
+    def intercept_stream_unary(
+        self, continuation: Any, call_details: grpc.ClientCallDetails, request_iterator: Any
+    ) -> Any:
+        """Implement :class:`grpc.StreamUnaryClientInterceptor`; not part of this class's API."""
+        if type(self) is DeadlineInterceptor and self._straight_on(call_details):
+            return continuation(call_details, request_iterator)
+        return ClientInterceptor.intercept_stream_unary(self, continuation, call_details, request_iterator)
+
+    def intercept_stream_stream(
+        self, continuation: Any, call_details: grpc.ClientCallDetails, request_iterator: Any
+    ) -> Any:
+        """Implement :class:`grpc.StreamStreamClientInterceptor`; not part of this class's API."""
+        if type(self) is DeadlineInterceptor and self._straight_on(call_details):
+            return continuation(call_details, request_iterator)
+        return ClientInterceptor.intercept_stream_stream(self, continuation, call_details, request_iterator)
 
 
 class AsyncDeadlineInterceptor(_DeadlineConfig, AsyncClientInterceptor):
@@ -200,8 +235,9 @@ class AsyncDeadlineInterceptor(_DeadlineConfig, AsyncClientInterceptor):
     ) -> Any:
         """Call on with the default timeout if the call has none."""
         if call_details.timeout is None:
-            timeout = self._timeouts.known.get(call_details.method, _UNKNOWN)
-            if timeout is _UNKNOWN:
+            try:
+                timeout = self._timeouts.known[call_details.method]
+            except KeyError:
                 timeout = self._timeouts.lookup(call_details.method)
             if timeout is not None:
                 call_details = call_details._replace(timeout=timeout)

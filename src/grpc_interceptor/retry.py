@@ -470,6 +470,18 @@ class AsyncRetryInterceptor(_Policy, AsyncClientInterceptor):
         code = await call.code()
         if code is grpc.StatusCode.OK:
             return call
+        return await self._again(method, request, call_details, deadline, call, code)
+
+    async def _again(
+        self,
+        method: Callable[[Any, Any], Awaitable[Any]],
+        request: Any,
+        call_details: Any,
+        deadline: float | None,
+        call: Any,
+        code: grpc.StatusCode,
+    ) -> Any:
+        """Retry after the first attempt ended with ``code``, as the policy allows."""
         attempt, backoffs = 1, 0
         while True:
             plan = self._plan(attempt, backoffs, code, await call.trailing_metadata(), deadline)
@@ -491,7 +503,14 @@ class AsyncRetryInterceptor(_Policy, AsyncClientInterceptor):
         /,
     ) -> Any:
         """Call, and call again while the call fails with a code to retry."""
-        return await self._retried(method, request, call_details)
+        # The path of every call that succeeds, inline: one coroutine fewer than _retried.
+        timeout = call_details.timeout
+        deadline = None if timeout is None else self._clock() + timeout
+        call = await method(request, call_details)
+        code = await call.code()
+        if code is grpc.StatusCode.OK:
+            return call
+        return await self._again(method, request, call_details, deadline, call, code)
 
     async def on_stream_unary(
         self,
