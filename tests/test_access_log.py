@@ -549,3 +549,33 @@ def test_a_subclass_that_overrides_a_hook_of_the_server_access_log_still_runs_it
     with dummy_client({}, [Spied(capture.logger)], aio_server=aio) as client:
         assert call(client, "Execute", ["hi"]) == ("OK", ["hi"])
     assert seen == ["/DummyService/Execute"]
+
+
+def test_a_sync_client_call_the_logger_wants_no_record_of_goes_straight_on(capture):
+    capture.logger.setLevel(logging.CRITICAL)
+    interceptor = AccessLogClientInterceptor(capture.logger)
+    given = []
+
+    class Details(grpc.ClientCallDetails):
+        method, timeout, metadata, credentials, wait_for_ready, compression = "/a.B/C", None, None, None, None, None
+
+    details = Details()
+    kinds = ("unary_unary", "unary_stream", "stream_unary", "stream_stream")
+    for entry in (f"intercept_{kind}" for kind in kinds):
+        assert getattr(interceptor, entry)(lambda d, r: given.append(d) or "call", details, "request") == "call"
+    assert given == [details] * 4  # grpc's own details: nothing built for the hooks
+    assert capture.records == []
+
+
+def test_a_subclass_of_the_sync_client_access_log_that_overrides_a_hook_still_runs_it(capture):
+    capture.logger.setLevel(logging.CRITICAL)
+    seen = []
+
+    class Spied(AccessLogClientInterceptor):
+        def on_unary_unary(self, method, request, call_details):
+            seen.append(call_details.method)
+            return super().on_unary_unary(method, request, call_details)
+
+    with dummy_client({}, client_interceptors=[Spied(capture.logger)]) as client:
+        assert client.Execute(DummyRequest(input="hi")).output == "hi"
+    assert seen == ["/DummyService/Execute"]

@@ -324,3 +324,48 @@ async def test_aio_response_stream_is_retried_before_its_first_message() -> None
 def test_configuration_is_checked_when_built(build: Callable[[], Any], error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message):
         build()
+
+
+class _Succeeded:
+    """What grpc's sync continuation returns for a unary call that succeeded."""
+
+    def exception(self) -> None:
+        return None
+
+
+class _GrpcDetails(grpc.ClientCallDetails):
+    """Call details as grpc's sync channel builds them: not ours, so hooks would get a copy."""
+
+    def __init__(self, timeout: float | None) -> None:
+        self.method, self.timeout, self.metadata = "/pkg.Svc/M", timeout, None
+        self.credentials, self.wait_for_ready, self.compression = None, None, None
+
+
+def test_a_sync_call_that_succeeds_at_once_gets_grpc_s_own_details_and_one_clock_read() -> None:
+    reads: list[int] = []
+
+    def clock() -> float:
+        reads.append(1)
+        return 100.0
+
+    given: list[Any] = []
+    retry = RetryInterceptor(clock=clock)
+    outcome = _Succeeded()
+    for timeout in (None, 2.0):
+        details = _GrpcDetails(timeout)
+        assert retry.intercept_unary_unary(lambda d, r: given.append(d) or outcome, details, "request") is outcome
+        assert given[-1] is details  # nothing built for the hooks
+    assert len(reads) == 1  # only the call with a timeout reads the clock (its deadline)
+
+
+def test_a_subclass_that_overrides_on_unary_unary_still_runs_it() -> None:
+    seen: list[str] = []
+
+    class Spied(RetryInterceptor):
+        def on_unary_unary(self, method: Any, request: Any, call_details: Any) -> Any:
+            seen.append(call_details.method)
+            return super().on_unary_unary(method, request, call_details)
+
+    outcome = _Succeeded()
+    assert Spied().intercept_unary_unary(lambda d, r: outcome, _GrpcDetails(None), "request") is outcome
+    assert seen == ["/pkg.Svc/M"]

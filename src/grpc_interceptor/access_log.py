@@ -46,6 +46,7 @@ from grpc_interceptor._observe import (
     Rpc,
     split_method,
 )
+from grpc_interceptor.client import ClientInterceptor
 from grpc_interceptor.server import AsyncServerInterceptor, ServerInterceptor
 
 __all__ = [
@@ -308,6 +309,41 @@ class AccessLogClientInterceptor(_Settings, ObservingClientInterceptor):
     """
 
     _side = "client"
+
+    # grpc's entry points: a call the logger wants no record of goes straight on, before
+    # anything is built for the hooks (only an object of this very class: a subclass
+    # may override the hooks).
+
+    def _straight_on(self) -> bool:
+        return type(self) is AccessLogClientInterceptor and not self._logger.isEnabledFor(self._highest)
+
+    def intercept_unary_unary(self, continuation: Any, call_details: grpc.ClientCallDetails, request: Any) -> Any:
+        """Implement :class:`grpc.UnaryUnaryClientInterceptor`; not part of this class's API."""
+        if type(self) is AccessLogClientInterceptor and not self._logger.isEnabledFor(self._highest):
+            return continuation(call_details, request)
+        return ClientInterceptor.intercept_unary_unary(self, continuation, call_details, request)
+
+    def intercept_unary_stream(self, continuation: Any, call_details: grpc.ClientCallDetails, request: Any) -> Any:
+        """Implement :class:`grpc.UnaryStreamClientInterceptor`; not part of this class's API."""
+        if self._straight_on():
+            return continuation(call_details, request)
+        return ClientInterceptor.intercept_unary_stream(self, continuation, call_details, request)
+
+    def intercept_stream_unary(
+        self, continuation: Any, call_details: grpc.ClientCallDetails, request_iterator: Any
+    ) -> Any:
+        """Implement :class:`grpc.StreamUnaryClientInterceptor`; not part of this class's API."""
+        if self._straight_on():
+            return continuation(call_details, request_iterator)
+        return ClientInterceptor.intercept_stream_unary(self, continuation, call_details, request_iterator)
+
+    def intercept_stream_stream(
+        self, continuation: Any, call_details: grpc.ClientCallDetails, request_iterator: Any
+    ) -> Any:
+        """Implement :class:`grpc.StreamStreamClientInterceptor`; not part of this class's API."""
+        if self._straight_on():
+            return continuation(call_details, request_iterator)
+        return ClientInterceptor.intercept_stream_stream(self, continuation, call_details, request_iterator)
 
 
 class AsyncAccessLogClientInterceptor(_Settings, ObservingAsyncClientInterceptor):

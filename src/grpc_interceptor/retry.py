@@ -51,6 +51,7 @@ from typing import Any, Final, cast
 import grpc
 import grpc.aio
 
+from grpc_interceptor._call_details import as_our_details
 from grpc_interceptor.client import AsyncClientInterceptor, ClientCallDetails, ClientInterceptor
 from grpc_interceptor.protocols import (
     AsyncClientStreamUnaryContinuation,
@@ -351,6 +352,24 @@ class RetryInterceptor(_Policy, ClientInterceptor):
         if error is None:
             return outcome
         return cast("CallFuture[Any]", self._again(method, request, call_details, deadline, outcome, error))
+
+    def intercept_unary_unary(self, continuation: Any, call_details: grpc.ClientCallDetails, request: Any) -> Any:
+        """Implement :class:`grpc.UnaryUnaryClientInterceptor`; not part of this class's API."""
+        if type(self) is not RetryInterceptor:  # a subclass may override the hooks
+            return ClientInterceptor.intercept_unary_unary(self, continuation, call_details, request)
+        # on_unary_unary's path, straight on grpc's continuation and details: a call
+        # that succeeds at once needs nothing built for the hooks.
+        timeout = call_details.timeout
+        deadline = None if timeout is None else self._clock() + timeout
+        outcome = continuation(call_details, request)
+        error = outcome.exception()
+        if error is None:
+            return outcome
+
+        def method(request: Any, details: grpc.ClientCallDetails) -> Any:
+            return continuation(details, request)
+
+        return self._again(method, request, as_our_details(call_details), deadline, outcome, error)
 
     def on_stream_unary(
         self,
