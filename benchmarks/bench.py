@@ -390,14 +390,20 @@ def _timed_client(interceptors: Sequence[Any], library: Library) -> Callable[[in
 
 def _timed_aio_client(
     interceptors: Sequence[Any], library: Library, loop: asyncio.AbstractEventLoop
-) -> Callable[[int], int]:
-    """Unary calls through what ``aio_channel_interceptors`` installs, chained as grpc.aio chains them."""
+) -> Callable[[int], int] | None:
+    """Unary calls through what ``aio_channel_interceptors`` installs, chained as grpc.aio chains them.
+
+    ``None`` on a grpcio whose grpc.aio cannot run async client interceptors (the library refuses them).
+    """
 
     async def channel(call_details: Any, request: Any) -> Any:  # stands for grpc.aio's channel
         return request
 
     entry: Callable[[Any, Any], Awaitable[Any]] = channel
-    installed: list[object] = library.client.aio_channel_interceptors(*interceptors) if interceptors else []
+    try:
+        installed: list[object] = library.client.aio_channel_interceptors(*interceptors) if interceptors else []
+    except RuntimeError:
+        return None
     unary_ones = [i for i in installed if isinstance(i, grpc.aio.UnaryUnaryClientInterceptor)]
     for interceptor in reversed(unary_ones):
         entry = functools.partial(interceptor.intercept_unary_unary, entry)
