@@ -31,6 +31,7 @@ from typing import Any, NoReturn
 import grpc
 import grpc.aio
 
+from grpc_interceptor import _aio
 from grpc_interceptor._battery import runs_own_hook
 from grpc_interceptor._handlers import behavior_of, rebuild_handler
 from grpc_interceptor.protocols import (
@@ -415,6 +416,28 @@ class AsyncConcurrencyLimitInterceptor(_ConcurrencyConfig, AsyncServerIntercepto
     def __init__(self, max_in_flight: int, *, per_method: bool = False) -> None:
         self._grpc_interceptor_configure(max_in_flight, per_method)
 
+    def _grpc_interceptor_wrap(self, handler: Any, method_name: str) -> Any:
+        # As ConcurrencyLimitInterceptor's, for the methods with a unary response.
+        cls = AsyncConcurrencyLimitInterceptor
+        own = cls.on_stream_unary if handler.request_streaming else cls.on_unary_unary
+        if handler.response_streaming or not runs_own_hook(self, AsyncServerInterceptor, handler, method_name, own):
+            return super()._grpc_interceptor_wrap(handler, method_name)
+        slots, admit = self._slots(method_name), self._admit
+        step = _aio.unary_step(behavior_of(handler), handler.request_streaming)
+        take, give_back = slots.pop, slots.append
+
+        async def behavior(request_or_iterator: Any, context: Any) -> Any:
+            try:
+                take()
+            except IndexError:
+                await admit(context, method_name)  # refuses, unless a slot came free meanwhile
+            try:
+                return await step(request_or_iterator, context)
+            finally:
+                give_back(None)
+
+        return rebuild_handler(handler, behavior)
+
     async def _admit(self, context: grpc.aio.ServicerContext[Any, Any], method_name: str) -> list[None]:
         slots = self._all if not self.per_method else self._in_flight.slots(method_name)
         try:
@@ -620,6 +643,28 @@ class AsyncRateLimitInterceptor(_RateConfig, AsyncServerInterceptor):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._grpc_interceptor_configure(rate, burst, per_method, clock)
+
+    def _grpc_interceptor_wrap(self, handler: Any, method_name: str) -> Any:
+        # As RateLimitInterceptor's, for the methods with a unary response.
+        cls = AsyncRateLimitInterceptor
+        own = cls.on_stream_unary if handler.request_streaming else cls.on_unary_unary
+        if handler.response_streaming or not runs_own_hook(self, AsyncServerInterceptor, handler, method_name, own):
+            return super()._grpc_interceptor_wrap(handler, method_name)
+        bucket, admit = self._bucket(method_name), self._admit
+        step = _aio.unary_step(behavior_of(handler), handler.request_streaming)
+        clock, tokens = bucket.clock, bucket.tokens
+
+        async def behavior(request_or_iterator: Any, context: Any) -> Any:
+            now = clock()
+            if now >= bucket.due:
+                bucket.refill(now)
+            try:
+                tokens.pop()
+            except IndexError:
+                await admit(context, method_name)  # refuses, unless a token came meanwhile
+            return await step(request_or_iterator, context)
+
+        return rebuild_handler(handler, behavior)
 
     async def _admit(self, context: grpc.aio.ServicerContext[Any, Any], method_name: str) -> None:
         wait = self._bucket(method_name).take()
