@@ -338,7 +338,7 @@ def test_repr_and_defaults_stay_as_in_0_15_4() -> None:
     )
 
 
-# --- A gap found in the async client base (client.py, _aio_calls.py) --------------------
+# --- A gap found in the async client base (client.py, _client_aio.py) --------------------
 
 
 class ReYield(AsyncClientInterceptor):

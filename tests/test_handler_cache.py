@@ -388,7 +388,7 @@ def _aio_frames() -> list[str]:
     names = []
     frame = sys._getframe(1)
     while frame is not None:
-        if Path(frame.f_code.co_filename).name == "_aio.py":
+        if Path(frame.f_code.co_filename).name == "_server_aio.py":
             names.append(frame.f_code.co_name)
         frame = frame.f_back
     return names

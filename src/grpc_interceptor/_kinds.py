@@ -15,7 +15,7 @@ from typing import Any, Final, NamedTuple, TypeAlias
 import grpc
 import grpc.aio
 
-from grpc_interceptor._aio_calls import (
+from grpc_interceptor._client_aio import (
     AnsweredStreamStreamCall,
     AnsweredStreamUnaryCall,
     AnsweredUnaryStreamCall,

@@ -34,7 +34,7 @@ from typing import Any, Final
 
 import grpc
 
-from grpc_interceptor import _aio
+from grpc_interceptor import _server_aio as _aio
 from grpc_interceptor._battery import runs_own_hook
 from grpc_interceptor._handlers import behavior_of, rebuild_handler
 from grpc_interceptor._hooks import HOOK_FOR_KIND

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, cast
 import grpc
 import grpc.aio
 
-from grpc_interceptor._aio_calls import AnsweredStreamStreamCall, AnsweredStreamUnaryCall, AnsweredUnaryStreamCall
 from grpc_interceptor._call_details import ClientCallDetails, as_our_details
+from grpc_interceptor._client_aio import AnsweredStreamStreamCall, AnsweredStreamUnaryCall, AnsweredUnaryStreamCall
 from grpc_interceptor._handlers import PerObjectState, keep
 from grpc_interceptor._hooks import construct, pick_hook, refusal
 from grpc_interceptor._kinds import KINDS

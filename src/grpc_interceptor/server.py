@@ -22,13 +22,13 @@ import grpc
 import grpc.aio
 from grpc import aio as grpc_aio  # noqa: F401  # pyright: ignore[reportUnusedImport]  # 0.15.4 had it
 
-from grpc_interceptor import _aio
-from grpc_interceptor._aio import SERVER_PIPELINE
+from grpc_interceptor import _server_aio as _aio
 from grpc_interceptor._handlers import HandlerCache, behavior_of, keep, rebuild_handler, refusing_handler
 from grpc_interceptor._hooks import HOOK_FOR_KIND, construct, pick_hook, refusal
 from grpc_interceptor._matching import match
 from grpc_interceptor._method_names import MethodName as MethodName
 from grpc_interceptor._method_names import parse_method_name as parse_method_name
+from grpc_interceptor._server_aio import SERVER_PIPELINE
 from grpc_interceptor.protocols import (
     AsyncServerContinuation,
     AsyncStreamStreamContinuation,

@@ -1,4 +1,4 @@
-"""grpc.aio plumbing: one shape for every handler style, and the read/write bridge.
+"""Server side, grpc.aio: one shape for every handler style, and the read/write bridge.
 
 A grpc.aio handler can stream its responses by yielding them (``async def`` +
 ``yield``) or by calling ``await context.write(...)`` and returning ``None``; it can

@@ -1,4 +1,4 @@
-"""Call objects for answers an async client hook gives without a call of its own.
+"""Client side, grpc.aio: call objects for answers an async client hook gives without a call of its own.
 
 grpc.aio accepts a plain response from a unary-unary interceptor, but for the other
 kinds it wants a call object: a stream-unary hook that answers from a cache, or a
