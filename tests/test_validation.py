@@ -364,3 +364,12 @@ def test_a_subclass_that_overrides_a_hook_still_sees_messages_without_rules(aio)
     with serve_signup(servicer, Counting(), aio) as ch:
         assert signup_pb2_grpc.SignupStub(ch).Echo(Ping(text="x"), timeout=5).text == "x"
     assert seen == ["/demo.signup.v1.Signup/Echo"]
+
+
+@pytest.mark.parametrize("aio", [False, True], ids=["sync", "aio"])
+def test_a_method_whose_request_class_cannot_be_known_is_validated_message_by_message(aio):
+    # A deserializer of its own may make messages of any class: fail closed, look at each.
+    interceptor = AsyncValidationInterceptor() if aio else ValidationInterceptor()
+    for deserializer in (lambda data: Ping.FromString(data), None):
+        handler = grpc.unary_unary_rpc_method_handler(lambda request, context: request, deserializer)
+        assert _handler_for(interceptor, "Echo", handler) is not handler

@@ -17,9 +17,10 @@ messages before a bad one reach the handler, the bad one and those after it do n
 and the RPC ends with ``INVALID_ARGUMENT``. A message without rules passes through.
 
 Whether a method's requests can have rules is decided once per method, from its
-request class: a method whose request class has none is served by its own handler, and
-its RPCs cost nothing here. (When the class cannot be known, each message's class is
-looked at, once per class.)
+request class (the class whose ``FromString`` the handler deserializes with, as in
+generated code): a method whose request class has none is served by its own handler,
+and its RPCs cost nothing here. When the class cannot be known that way, each
+message's class is looked at (once per class, then a dictionary lookup).
 """
 
 from __future__ import annotations
@@ -87,24 +88,18 @@ def _needs_validation(message_class: type[Any]) -> bool:
         return True
 
 
-def _method_request_class(handler: Any, method_name: str) -> type[Any] | None:
-    """The class of the requests of a method, or ``None`` when it cannot be known.
+def _method_request_class(handler: Any) -> type[Any] | None:
+    """The class of a method's requests, or ``None`` when it cannot be known for sure.
 
-    The handler's deserializer is the message class's bound ``FromString``; failing
-    that, the default descriptor pool may know the method.
+    Only a handler whose deserializer is a message class's own bound ``FromString`` (as
+    generated code makes them) tells: any other deserializer may make messages of any
+    class, which are then looked at one by one.
     """
     deserializer = handler.request_deserializer
     owner = getattr(deserializer, "__self__", None)
     if isinstance(owner, type) and getattr(owner, "FromString", None) == deserializer:
         return owner
-    try:
-        from google.protobuf import descriptor_pool, message_factory
-
-        method = descriptor_pool.Default().FindMethodByName(method_name.lstrip("/").replace("/", "."))
-        found: type[Any] = message_factory.GetMessageClass(method.input_type)
-    except Exception:  # not a method the pool knows: each message is looked at
-        return None
-    return found
+    return None
 
 
 def field_path(violation: Any) -> str:
@@ -200,7 +195,7 @@ class _Settings:
         hook_name = HOOK_FOR_KIND[handler.request_streaming, handler.response_streaming]
         if not runs_own_hook(self, base, handler, method_name, getattr(own, hook_name)):
             return False
-        cls = _method_request_class(handler, method_name)
+        cls = _method_request_class(handler)
         return cls is not None and not self._class_needs_validation(cls)
 
     def _refusal(self, message: Any, method_name: str) -> InvalidArgument | grpc.StatusCode | None:
