@@ -152,6 +152,28 @@ def test_permission_denied_when_the_function_says_so(server: str) -> None:
 
 
 @pytest.mark.parametrize("server", SERVERS)
+@pytest.mark.parametrize(
+    ("details", "sent"),
+    [
+        ("no access to \udce9 here", "no access to ? here"),  # a lone surrogate, as os.fsdecode() makes
+        (ValueError("not this one"), "not this one"),  # not a str: sent as its str()
+        ("x" * 100_000, "x" * 2_000),  # cut to what grpc can send
+    ],
+    ids=["surrogate", "object", "huge"],
+)
+def test_the_functions_own_details_are_sent_as_grpc_can_send_them(server: str, details: Any, sent: str) -> None:
+    def refuse(token: str, method_name: str) -> str:
+        raise PermissionDenied(details)
+
+    handled = Handled()
+    with client_for(server, handled, auth_for(server, refuse)) as client:
+        code, got, outputs = call_with(client, "unary_unary", bearer("t-ada"))
+    assert (code, outputs) == (grpc.StatusCode.PERMISSION_DENIED, [])
+    assert got.startswith(sent) and len(got) <= 2_048
+    assert handled.calls == 0
+
+
+@pytest.mark.parametrize("server", SERVERS)
 def test_an_unexpected_exception_is_logged_but_not_told_to_the_client(
     server: str, caplog: pytest.LogCaptureFixture
 ) -> None:

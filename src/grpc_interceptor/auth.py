@@ -42,6 +42,7 @@ from typing import Any, Generic, NoReturn, TypeVar, overload
 import grpc
 import grpc.aio
 
+from grpc_interceptor._sendable import sendable_text, text_of
 from grpc_interceptor.exceptions import PermissionDenied, Unauthenticated
 from grpc_interceptor.protocols import (
     AsyncStreamStreamContinuation,
@@ -192,10 +193,12 @@ class _AuthConfig(Generic[_IdentityT]):
 
 def _refusal_for(error: Exception) -> _Refusal:
     """The refusal for an exception the function raised."""
+    # The function's own details, as grpc can send them (any object, a lone surrogate, a
+    # megabyte of text: never a hang, never another code).
     if isinstance(error, PermissionDenied):
-        return _Refusal(grpc.StatusCode.PERMISSION_DENIED, error.details)
+        return _Refusal(grpc.StatusCode.PERMISSION_DENIED, sendable_text(text_of(error.details)))
     if isinstance(error, Unauthenticated):
-        return _unauthenticated(error.details)
+        return _unauthenticated(sendable_text(text_of(error.details)))
     logger.error("authentication refused: the function raised %s", type(error).__name__, exc_info=error)
     return _unauthenticated(_FAILED)
 
