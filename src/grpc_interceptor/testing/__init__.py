@@ -19,12 +19,12 @@ Example:
 
 try:
     import google.protobuf  # noqa: F401  # pyright: ignore[reportUnusedImport]
-except ImportError as error:  # pragma: no cover - exercised in a subprocess by the tests
+except ImportError as _missing:  # pragma: no cover - exercised in a subprocess by the tests
     raise ModuleNotFoundError(
         "grpc_interceptor.testing needs protobuf, which the testing extra installs: "
         'pip install "grpc-interceptor[testing]"',
-        name=error.name,
-    ) from error
+        name=_missing.name,
+    ) from _missing
 
 from grpc_interceptor.testing.dummy_client import AsyncDummyService as AsyncDummyService
 from grpc_interceptor.testing.dummy_client import AsyncReadWriteDummyService as AsyncReadWriteDummyService
