@@ -8,21 +8,10 @@ and interceptors that turn exceptions into gRPC statuses. The testing kit lives 
 import importlib
 from typing import TYPE_CHECKING
 
-# 0.15.4's modules are imported with the package; the ready-made interceptors, selection,
-# chains and typed client errors on first use (PEP 562), so that a program pays at
-# import for what it uses. The checkers read the re-exports below as usual.
-from grpc_interceptor.client import AsyncClientInterceptor as AsyncClientInterceptor
-from grpc_interceptor.client import ClientCallDetails as ClientCallDetails
-from grpc_interceptor.client import ClientInterceptor as ClientInterceptor
-from grpc_interceptor.client import ClientInterceptorReturnType as ClientInterceptorReturnType
-from grpc_interceptor.client import aio_channel_interceptors as aio_channel_interceptors
-from grpc_interceptor.exception_to_status import AsyncExceptionToStatusInterceptor as AsyncExceptionToStatusInterceptor
-from grpc_interceptor.exception_to_status import ExceptionToStatusInterceptor as ExceptionToStatusInterceptor
-from grpc_interceptor.server import AsyncServerInterceptor as AsyncServerInterceptor
-from grpc_interceptor.server import MethodName as MethodName
-from grpc_interceptor.server import ServerInterceptor as ServerInterceptor
-from grpc_interceptor.server import parse_method_name as parse_method_name
-
+# Every name is imported on first use (PEP 562), so that a program pays at import for
+# what it uses: `import grpc_interceptor` costs next to nothing beyond `import grpc`.
+# The checkers read the re-exports below as usual, and the package's modules stay
+# reachable as attributes (`grpc_interceptor.exceptions.NotFound`) as 0.15.4's were.
 if TYPE_CHECKING:
     from grpc_interceptor.access_log import AccessLogClientInterceptor as AccessLogClientInterceptor
     from grpc_interceptor.access_log import AccessLogInterceptor as AccessLogInterceptor
@@ -31,11 +20,20 @@ if TYPE_CHECKING:
     from grpc_interceptor.auth import AsyncAuthInterceptor as AsyncAuthInterceptor
     from grpc_interceptor.auth import AuthInterceptor as AuthInterceptor
     from grpc_interceptor.chaining import chain as chain
+    from grpc_interceptor.client import AsyncClientInterceptor as AsyncClientInterceptor
+    from grpc_interceptor.client import ClientCallDetails as ClientCallDetails
+    from grpc_interceptor.client import ClientInterceptor as ClientInterceptor
+    from grpc_interceptor.client import ClientInterceptorReturnType as ClientInterceptorReturnType
+    from grpc_interceptor.client import aio_channel_interceptors as aio_channel_interceptors
     from grpc_interceptor.client_errors import AsyncStatusToExceptionInterceptor as AsyncStatusToExceptionInterceptor
     from grpc_interceptor.client_errors import StatusToExceptionInterceptor as StatusToExceptionInterceptor
     from grpc_interceptor.client_errors import exception_from_rpc_error as exception_from_rpc_error
     from grpc_interceptor.deadline import AsyncDeadlineInterceptor as AsyncDeadlineInterceptor
     from grpc_interceptor.deadline import DeadlineInterceptor as DeadlineInterceptor
+    from grpc_interceptor.exception_to_status import (
+        AsyncExceptionToStatusInterceptor as AsyncExceptionToStatusInterceptor,
+    )
+    from grpc_interceptor.exception_to_status import ExceptionToStatusInterceptor as ExceptionToStatusInterceptor
     from grpc_interceptor.limits import AsyncConcurrencyLimitInterceptor as AsyncConcurrencyLimitInterceptor
     from grpc_interceptor.limits import AsyncRateLimitInterceptor as AsyncRateLimitInterceptor
     from grpc_interceptor.limits import ConcurrencyLimitInterceptor as ConcurrencyLimitInterceptor
@@ -51,9 +49,24 @@ if TYPE_CHECKING:
     from grpc_interceptor.selection import select as select
     from grpc_interceptor.selection import services as services
     from grpc_interceptor.selection import where as where
+    from grpc_interceptor.server import AsyncServerInterceptor as AsyncServerInterceptor
+    from grpc_interceptor.server import MethodName as MethodName
+    from grpc_interceptor.server import ServerInterceptor as ServerInterceptor
+    from grpc_interceptor.server import parse_method_name as parse_method_name
 
 #: Where each name imported on first use is defined.
 _ON_FIRST_USE = {
+    "AsyncClientInterceptor": "grpc_interceptor.client",
+    "ClientCallDetails": "grpc_interceptor.client",
+    "ClientInterceptor": "grpc_interceptor.client",
+    "ClientInterceptorReturnType": "grpc_interceptor.client",
+    "aio_channel_interceptors": "grpc_interceptor.client",
+    "AsyncExceptionToStatusInterceptor": "grpc_interceptor.exception_to_status",
+    "ExceptionToStatusInterceptor": "grpc_interceptor.exception_to_status",
+    "AsyncServerInterceptor": "grpc_interceptor.server",
+    "MethodName": "grpc_interceptor.server",
+    "ServerInterceptor": "grpc_interceptor.server",
+    "parse_method_name": "grpc_interceptor.server",
     "AccessLogClientInterceptor": "grpc_interceptor.access_log",
     "AccessLogInterceptor": "grpc_interceptor.access_log",
     "AsyncAccessLogClientInterceptor": "grpc_interceptor.access_log",
@@ -84,12 +97,19 @@ _ON_FIRST_USE = {
 }
 
 
+#: The package's modules that 0.15.4's ``import grpc_interceptor`` made attributes of it.
+_MODULES = frozenset({"client", "exception_to_status", "exceptions", "protocols", "server"})
+
+
 def __getattr__(name: str) -> object:
-    """Import a public name of the package the first time it is used."""
+    """Import a public name of the package, or one of its modules, the first time it is used."""
     module = _ON_FIRST_USE.get(name)
-    if module is None:
+    if module is not None:
+        value: object = getattr(importlib.import_module(module), name)
+    elif name in _MODULES:
+        value = importlib.import_module(f"grpc_interceptor.{name}")
+    else:
         raise AttributeError(f"module 'grpc_interceptor' has no attribute {name!r}")
-    value: object = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 
