@@ -22,8 +22,16 @@ from grpc_interceptor._client_aio import (
     AnsweredUnaryUnaryCall,
 )
 
-__all__ = ["BY_HOOK", "BY_STREAMING", "KINDS", "Kind"]
+__all__ = ["BY_HOOK", "BY_STREAMING", "KINDS", "Kind", "SyncClientInterceptor"]
 
+
+#: grpc's sync client interceptor classes; an object may implement several kinds.
+SyncClientInterceptor: TypeAlias = (
+    grpc.UnaryUnaryClientInterceptor
+    | grpc.UnaryStreamClientInterceptor
+    | grpc.StreamUnaryClientInterceptor
+    | grpc.StreamStreamClientInterceptor
+)
 
 _ClientInterceptorClass: TypeAlias = (
     type[grpc.UnaryUnaryClientInterceptor]

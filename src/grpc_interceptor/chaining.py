@@ -27,7 +27,7 @@ import grpc.aio
 
 from grpc_interceptor._call_details import as_our_details
 from grpc_interceptor._hooks import pick_hook
-from grpc_interceptor._kinds import BY_HOOK, KINDS
+from grpc_interceptor._kinds import BY_HOOK, KINDS, SyncClientInterceptor
 from grpc_interceptor.client import AsyncClientInterceptor, ClientInterceptor
 from grpc_interceptor.selection import SelectedClientInterceptor
 from grpc_interceptor.server import AsyncServerInterceptor, ServerInterceptor, fused_wrap
@@ -45,14 +45,6 @@ __all__ = [
 
 #: Builds the handler one member puts around the handler inside it, for one method.
 _Wrap: TypeAlias = "Callable[[_Handler, str], _Handler]"
-
-#: grpc's sync client interceptor classes; an object may implement several kinds.
-_SyncClientInterceptor: TypeAlias = (
-    grpc.UnaryUnaryClientInterceptor
-    | grpc.UnaryStreamClientInterceptor
-    | grpc.StreamUnaryClientInterceptor
-    | grpc.StreamStreamClientInterceptor
-)
 
 
 # --------------------------------------------------------------------------------------
@@ -253,8 +245,8 @@ class ChainedClientInterceptor(ClientInterceptor):
         interceptors: The members, outermost first.
     """
 
-    def __init__(self, interceptors: Sequence[_SyncClientInterceptor]) -> None:
-        self.interceptors: tuple[_SyncClientInterceptor, ...] = tuple(interceptors)
+    def __init__(self, interceptors: Sequence[SyncClientInterceptor]) -> None:
+        self.interceptors: tuple[SyncClientInterceptor, ...] = tuple(interceptors)
         self._steps = {kind.hook: _client_steps(self.interceptors, kind.hook) for kind in KINDS}
 
     def intercept_unary_unary(self, continuation: Any, call_details: grpc.ClientCallDetails, request: Any) -> Any:
@@ -368,7 +360,7 @@ def chain(*interceptors: grpc.aio.ServerInterceptor) -> ChainedAsyncServerInterc
 @overload
 def chain(*interceptors: AsyncClientInterceptor[Any, Any]) -> ChainedAsyncClientInterceptor: ...
 @overload
-def chain(*interceptors: _SyncClientInterceptor) -> ChainedClientInterceptor: ...
+def chain(*interceptors: SyncClientInterceptor) -> ChainedClientInterceptor: ...
 def chain(*interceptors: object) -> object:
     """Make one interceptor of several, which grpc runs at the cost of one.
 
@@ -420,7 +412,7 @@ def chain(*interceptors: object) -> object:
         return ChainedAsyncServerInterceptor(cast("Sequence[grpc.aio.ServerInterceptor]", interceptors))
     if sort == "grpc.aio client":
         return ChainedAsyncClientInterceptor(cast("Sequence[AsyncClientInterceptor[Any, Any]]", interceptors))
-    return ChainedClientInterceptor(cast("Sequence[_SyncClientInterceptor]", interceptors))
+    return ChainedClientInterceptor(cast("Sequence[SyncClientInterceptor]", interceptors))
 
 
 _SORTS: Final = {"sync server", "grpc.aio server", "grpc.aio client", "sync client"}
@@ -435,6 +427,6 @@ def _sort(interceptor: object) -> str | None:
         return "grpc.aio client"
     if isinstance(interceptor, grpc.aio.ClientInterceptor):
         return "grpc.aio client of grpc's own (list it beside aio_channel_interceptors(...), not in chain())"
-    if isinstance(interceptor, _SyncClientInterceptor):
+    if isinstance(interceptor, SyncClientInterceptor):
         return "sync client"
     return None

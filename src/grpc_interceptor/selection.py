@@ -42,6 +42,7 @@ import grpc
 import grpc.aio
 
 from grpc_interceptor._handlers import refusing_handler, remember
+from grpc_interceptor._kinds import SyncClientInterceptor
 from grpc_interceptor._method_names import MethodName, parse_method_name
 from grpc_interceptor._selectors import MethodSelector as MethodSelector
 from grpc_interceptor._selectors import methods as methods
@@ -76,14 +77,6 @@ __all__ = [
 ]
 
 _LOGGER = logging.getLogger(__name__)
-
-#: grpc's sync client interceptor classes; an object may implement several kinds.
-_SyncClientInterceptor: TypeAlias = (
-    grpc.UnaryUnaryClientInterceptor
-    | grpc.UnaryStreamClientInterceptor
-    | grpc.StreamUnaryClientInterceptor
-    | grpc.StreamStreamClientInterceptor
-)
 
 
 class _Malformed:
@@ -269,7 +262,7 @@ class SelectedClientInterceptor(ClientInterceptor[RequestT, ResponseT]):
         selector: Which methods it runs for.
     """
 
-    def __init__(self, interceptor: _SyncClientInterceptor, selector: MethodSelector) -> None:
+    def __init__(self, interceptor: SyncClientInterceptor, selector: MethodSelector) -> None:
         self.interceptor = interceptor
         self.selector = selector
         self._selected = _Decisions(selector, self)
@@ -459,8 +452,8 @@ def select(
 ) -> grpc.aio.ServerInterceptor: ...
 @overload
 def select(
-    interceptor: _SyncClientInterceptor, selector: MethodSelector | Callable[[MethodName], bool]
-) -> _SyncClientInterceptor: ...
+    interceptor: SyncClientInterceptor, selector: MethodSelector | Callable[[MethodName], bool]
+) -> SyncClientInterceptor: ...
 @overload
 def select(
     interceptor: grpc.aio.UnaryUnaryClientInterceptor, selector: MethodSelector | Callable[[MethodName], bool]
