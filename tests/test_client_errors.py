@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import grpc
@@ -236,9 +237,23 @@ async def test_aio_every_kind_raises_the_typed_exception(kind: str) -> None:
 
 async def test_aio_streaming_response_raises_while_iterating() -> None:
     received: list[str] = []
+    failed = asyncio.Event()
+
+    async def requests_until_failed() -> AsyncIterator[DummyRequest]:
+        # "c" waits until the client has seen the status: grpc.aio reports a write that
+        # races the server's status as INTERNAL in place of the status itself.
+        yield DummyRequest(input="a")
+        yield DummyRequest(input="busy")
+        await asyncio.wait_for(failed.wait(), TIMEOUT)
+        yield DummyRequest(input="c")
+
     async with aio_client(SPECIAL) as client:
         with pytest.raises(Unavailable):
-            await call_aio(client, "stream_stream", "a", "busy", "c", received=received)
+            try:
+                async for response in client.ExecuteClientServerStream(requests_until_failed(), timeout=TIMEOUT):
+                    received.append(response.output)
+            finally:
+                failed.set()
     assert received == ["a"]
 
 
