@@ -219,6 +219,36 @@ def test_status_mapping_in_a_chain_sees_what_the_members_inside_raise():
     assert trace == ["a>", "b>"]
 
 
+class _Later:
+    """An awaitable of its own, not a coroutine."""
+
+    def __init__(self, awaitable):
+        self._awaitable = awaitable
+
+    def __await__(self):
+        return self._finish().__await__()
+
+    async def _finish(self):
+        response = await self._awaitable
+        return DummyResponse(output=response.output + "!")
+
+
+class ReturnsAnAwaitable(AsyncServerInterceptor):
+    def on_unary_unary(self, method, request, context, method_name, /):
+        return _Later(method(request, context))
+
+
+@pytest.mark.parametrize("inner", [True, False], ids=["inner", "outer"])
+def test_an_aio_member_may_return_an_awaitable_that_is_not_a_coroutine(inner):
+    trace = []
+    members = [*_members(True, trace, "a"), ReturnsAnAwaitable()]
+    if not inner:
+        members.reverse()
+    with dummy_client(special_cases={}, interceptors=[chain(*members)], aio_server=True) as client:
+        assert client.Execute(DummyRequest(input="x")).output == "x!"
+    assert trace == ["a>", "<a"]
+
+
 def test_chain_returns_the_base_of_its_members():
     class Client(ClientInterceptor):
         def intercept(self, method, request_or_iterator, call_details):

@@ -28,6 +28,7 @@ import functools
 import gc
 import importlib
 import inspect
+import types
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Generator, Iterator
 from concurrent.futures import Executor
 from typing import Any, Final, TypeVar, cast
@@ -281,22 +282,32 @@ def _given(result: Any, _: Any) -> Any:
     return result
 
 
-class _Pending:
-    """A lazy call of a unary-response continuation: nothing runs until it is awaited.
+#: What a types.coroutine generator may `yield from` as it is: a coroutine, or another
+#: such generator (typed Any: the checkers would narrow to these, and know no such
+#: `yield from`).
+_YIELDABLE: Final[Any] = (types.CoroutineType, types.GeneratorType)
 
-    An interceptor that calls its continuation and then fails before awaiting the result
-    leaves no coroutine behind that was never awaited.
+
+def _lazy(call: Callable[[Any, Any], Awaitable[Any]]) -> Callable[[Any, Any], Awaitable[Any]]:
+    """Return ``call`` made lazy: nothing runs until what it returns is awaited.
+
+    An interceptor that calls its continuation and then fails before awaiting the
+    result leaves no coroutine behind that was never awaited: what it drops is a
+    generator-based coroutine, which Python does not warn about, and ``call`` itself
+    never ran. Awaiting it costs one generator frame; a lazy object with an
+    ``__await__`` method would cost several times that, since its result comes back
+    as a ``StopIteration``.
     """
 
-    __slots__ = ("_call", "_context", "_request")
+    @types.coroutine
+    def lazily(request_or_iterator: Any, context: Any) -> Generator[Any, None, Any]:
+        awaitable: Any = call(request_or_iterator, context)
+        if type(awaitable) not in _YIELDABLE:  # a hook's own awaitable, say
+            awaitable = awaitable.__await__()
+        steps: Generator[Any, None, Any] = awaitable
+        return (yield from steps)
 
-    def __init__(self, call: Callable[[Any, Any], Any], request: Any, context: Any) -> None:
-        self._call = call
-        self._request = request
-        self._context = context
-
-    def __await__(self) -> Generator[Any, None, Any]:
-        return self._call(self._request, self._context).__await__()  # type: ignore[no-any-return]
+    return lazily
 
 
 #: The type of the servicer context grpc.aio's server hands a handler.
@@ -493,10 +504,13 @@ def _writes_below(function: _Behavior) -> bool:
 def unary_step(behavior: _Behavior, request_streaming: bool) -> _Behavior:
     """Return the continuation for a method with a unary response: it returns an awaitable.
 
-    The awaitable is lazy: the handler (or the next interceptor) runs only once it is
-    awaited.
+    The continuation to another interceptor of a chain is lazy (see :func:`_lazy`): the
+    next interceptor runs only once it is awaited. The one to an ``async def`` handler
+    of a unary request is the handler itself, as in 0.15.4.
     """
     call = _direct(behavior)
+    if call is None and not request_streaming and inspect.iscoroutinefunction(behavior):
+        return behavior
     if call is not None or inspect.iscoroutinefunction(behavior):
         inner = call or behavior
         target = inner
@@ -508,19 +522,13 @@ def unary_step(behavior: _Behavior, request_streaming: bool) -> _Behavior:
 
             target = reading
 
-        def step(request_or_iterator: Any, context: Any) -> Awaitable[Any]:
-            return _Pending(target, request_or_iterator, context)
-
-        return _mark_sync(step, _is_sync(behavior))
+        return _mark_sync(_lazy(target), _is_sync(behavior))
 
     # A sync handler on a grpc.aio server (grpc runs those in its thread pool).
     def in_thread(request_or_iterator: Any, context: Any) -> Awaitable[Any]:
         return _run_sync(behavior, request_or_iterator, context, request_streaming)
 
-    def sync_step(request_or_iterator: Any, context: Any) -> Awaitable[Any]:
-        return _Pending(in_thread, request_or_iterator, context)
-
-    return _mark_sync(sync_step)
+    return _mark_sync(_lazy(in_thread))
 
 
 def stream_step(behavior: _Behavior, request_streaming: bool) -> _Behavior:
