@@ -23,7 +23,13 @@ import grpc.aio
 import pytest
 from conftest import KINDS, call, echo
 
-from grpc_interceptor import AsyncExceptionToStatusInterceptor, AsyncServerInterceptor, ServerInterceptor, _handlers
+from grpc_interceptor import (
+    AsyncExceptionToStatusInterceptor,
+    AsyncServerInterceptor,
+    ServerInterceptor,
+    _handlers,
+    _server_aio,
+)
 from grpc_interceptor import server as server_module
 from grpc_interceptor.exceptions import NotFound
 from grpc_interceptor.testing import dummy_client
@@ -405,7 +411,8 @@ async def test_aio_chain_runs_one_wrapper_however_long(chain: int, interceptor_c
     """grpc needs the handler it runs to be a coroutine (or async generator) function, so
     the outermost interceptor wraps its hook in one; those further in are called straight
     through, so a chain adds no coroutine, and for a stream no generator hop per message,
-    beyond its own hooks and that one wrapper."""
+    beyond its own hooks and that one wrapper (for a stream, where Python lets grpc take a
+    plain call for an async generator function, not even that one)."""
     stacks: list[list[str]] = []
 
     async def unary(request: Any, context: object) -> str:
@@ -445,8 +452,14 @@ async def test_aio_chain_runs_one_wrapper_however_long(chain: int, interceptor_c
 
     assert outputs == (["a", "b"] if kind.endswith("_stream") else ["ab"])
     assert stacks
-    for stack in stacks:
-        assert stack.count("behavior") == 1, stack
+    if kind.endswith("_stream") and _server_aio._STREAMING_BEHAVIOR_WORKS:
+        # grpc iterates the outermost hook's own responses: no frame of ours per message
+        # but the one that awaits a catch-all's coroutine for the first.
+        assert all(set(stack) <= {"_first"} for stack in stacks), stacks
+        assert all(stack == [] for stack in stacks[1:]), stacks
+    else:
+        for stack in stacks:
+            assert stack.count("behavior") == 1, stack
 
 
 class RaisesWhenCalled(AsyncServerInterceptor):
