@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 
 import grpc
 import grpc.aio
@@ -247,6 +248,27 @@ def test_an_aio_member_may_return_an_awaitable_that_is_not_a_coroutine(inner):
     with dummy_client(special_cases={}, interceptors=[chain(*members)], aio_server=True) as client:
         assert client.Execute(DummyRequest(input="x")).output == "x!"
     assert trace == ["a>", "<a"]
+
+
+class InATask(AsyncServerInterceptor):
+    """A typed hook that runs its continuation in a task of its own."""
+
+    def __init__(self, seen):
+        self.seen = seen
+
+    async def on_unary_unary(self, method, request, context, method_name, /):
+        pending = method(request, context)
+        self.seen.append(inspect.iscoroutine(pending))
+        return await asyncio.create_task(pending)
+
+
+def test_a_typed_aio_hooks_continuation_returns_a_coroutine():
+    """As any async def does: it can go to asyncio.create_task, in a chain and alone."""
+    seen = []
+    for interceptors in ([chain(InATask(seen), InATask(seen))], [InATask(seen)]):
+        with dummy_client(special_cases={}, interceptors=interceptors, aio_server=True) as client:
+            assert client.Execute(DummyRequest(input="x")).output == "x"
+    assert seen == [True, True, True]
 
 
 def test_chain_returns_the_base_of_its_members():

@@ -501,12 +501,15 @@ def _writes_below(function: _Behavior) -> bool:
     return bool(getattr(function, _WRITES_BELOW, False))
 
 
-def unary_step(behavior: _Behavior, request_streaming: bool) -> _Behavior:
+def unary_step(behavior: _Behavior, request_streaming: bool, lazy: bool = True) -> _Behavior:
     """Return the continuation for a method with a unary response: it returns an awaitable.
 
-    The continuation to another interceptor of a chain is lazy (see :func:`_lazy`): the
-    next interceptor runs only once it is awaited. The one to an ``async def`` handler
-    of a unary request is the handler itself, as in 0.15.4.
+    With ``lazy`` (for a catch-all ``intercept``, 0.15.4's hook), the continuation to
+    another interceptor of a chain is lazy (see :func:`_lazy`): the next interceptor
+    runs only once it is awaited, so 0.15.4 code that fails before awaiting leaves no
+    "never awaited" warning behind. A typed hook's continuation returns the next
+    interceptor's coroutine, as any ``async def`` does, and one to an ``async def``
+    handler of a unary request is the handler itself, as in 0.15.4.
     """
     call = _direct(behavior)
     if call is None and not request_streaming and inspect.iscoroutinefunction(behavior):
@@ -522,13 +525,13 @@ def unary_step(behavior: _Behavior, request_streaming: bool) -> _Behavior:
 
             target = reading
 
-        return _mark_sync(_lazy(target), _is_sync(behavior))
+        return _mark_sync(_lazy(target) if lazy else target, _is_sync(behavior))
 
     # A sync handler on a grpc.aio server (grpc runs those in its thread pool).
     def in_thread(request_or_iterator: Any, context: Any) -> Awaitable[Any]:
         return _run_sync(behavior, request_or_iterator, context, request_streaming)
 
-    return _mark_sync(_lazy(in_thread))
+    return _mark_sync(_lazy(in_thread) if lazy else in_thread)
 
 
 def stream_step(behavior: _Behavior, request_streaming: bool) -> _Behavior:

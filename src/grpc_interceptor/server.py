@@ -445,7 +445,8 @@ class AsyncServerInterceptor(grpc.aio.ServerInterceptor, Generic[RequestT, Respo
         hook, catch_all = pick_hook(self, AsyncServerInterceptor, HOOK_FOR_KIND[streaming_request, streaming_response])
         original = behavior_of(handler)
         if not streaming_response:
-            behavior = _aio.unary_response_behavior(hook, _aio.unary_step(original, streaming_request), method_name)
+            step = _aio.unary_step(original, streaming_request, lazy=catch_all)
+            behavior = _aio.unary_response_behavior(hook, step, method_name)
         elif catch_all:
             behavior = _aio.catch_all_stream_behavior(hook, _aio.stream_step(original, streaming_request), method_name)
         else:
