@@ -55,8 +55,11 @@ def _instructions(kind: str, chain: int, calls: int) -> int:
             kind,
             str(chain),
         ]
+        # One hash seed for every server: start-up, which the two runs' difference takes
+        # out only as far as it is the same in both, then runs the same way each time.
+        env = {**os.environ, "PYTHONHASHSEED": "0"}
         process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
         )
         try:
             assert process.stdout is not None and process.stdin is not None
@@ -106,7 +109,7 @@ def count(kind: str, chain: int, calls: int, repeat: int = 1) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Count every loopback server of ``bench.py`` but the control; print a table, write JSON."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--calls", type=int, default=60, help="RPCs of the shorter run (default 60)")
+    parser.add_argument("--calls", type=int, default=200, help="RPCs of the shorter run (default 200)")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"where to write the results ({DEFAULT_JSON})")
     parser.add_argument(
         "--chain",
