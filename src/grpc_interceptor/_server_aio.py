@@ -282,6 +282,9 @@ def _given(result: Any, _: Any) -> Any:
     return result
 
 
+#: The type of a coroutine object (typed Any, as :data:`_YIELDABLE`).
+_COROUTINE: Final[Any] = types.CoroutineType
+
 #: What a types.coroutine generator may `yield from` as it is: a coroutine, or another
 #: such generator (typed Any: the checkers would narrow to these, and know no such
 #: `yield from`).
@@ -672,8 +675,11 @@ class _StreamingBehavior:
 class _CatchAllStreamingBehavior(_StreamingBehavior):
     """:class:`_StreamingBehavior` for a catch-all ``intercept``, which may return a coroutine.
 
-    0.15.4's documented pass-through returns the stream from a coroutine; that one is
-    awaited on the first message (see :class:`_AwaitedStream`).
+    0.15.4's documented pass-through is a coroutine that returns the stream without
+    waiting for anything. Such a coroutine is run here at once, up to where it returns
+    or first waits (as asyncio's eager tasks run theirs), in the task grpc serves the
+    RPC in: when it returns, grpc iterates the stream it gave directly. One that waits
+    goes on from there when grpc asks for the first message (see :func:`_resumed`).
     """
 
     def __call__(self, request_or_iterator: Any, context: Any) -> AsyncIterator[Any]:
@@ -683,7 +689,44 @@ class _CatchAllStreamingBehavior(_StreamingBehavior):
         if hasattr(result, "__aiter__"):
             responses: AsyncIterator[Any] = result
             return responses
-        return _AwaitedStream(result)
+        if type(result) is not _COROUTINE:
+            return _AwaitedStream(result)
+        try:
+            waits_for = result.send(None)
+        except StopIteration as returned:
+            stream = returned.value
+            if stream is None:  # nothing left to send (it awaited a write-style handler)
+                return _AwaitedStream(_nothing())
+            return stream if hasattr(stream, "__aiter__") else _AwaitedStream(stream)
+        return _AwaitedStream(_resumed(result, waits_for))
+
+
+@types.coroutine
+def _resumed(coroutine: Any, waits_for: Any) -> Generator[Any, Any, Any]:
+    """Go on with a coroutine that was run up to its first wait, which gave ``waits_for``.
+
+    What the task sends or throws in is passed on to the coroutine, as ``await`` would.
+    """
+    while True:
+        try:
+            sent = yield waits_for
+        except GeneratorExit:
+            coroutine.close()
+            raise
+        except BaseException as error:  # the task threw it in: the coroutine's to handle
+            try:
+                waits_for = coroutine.throw(error)
+            except StopIteration as returned:
+                return returned.value
+        else:
+            try:
+                waits_for = coroutine.send(sent)
+            except StopIteration as returned:
+                return returned.value
+
+
+async def _nothing() -> None:
+    return None
 
 
 class _Exhausted:
