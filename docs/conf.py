@@ -296,7 +296,14 @@ def _resolve_by_identity(
 
 
 def _qualify_foreign_bases(app: Sphinx, name: str, obj: object, options: Any, bases: list[object]) -> None:
-    """Show grpc's base classes with their import path: ``grpc.aio.ServerInterceptor``, not ``ServerInterceptor``."""
+    """Show grpc's base classes with their import path: ``grpc.aio.ServerInterceptor``, not ``ServerInterceptor``.
+
+    The library's own private mixins (from a module whose name starts with ``_``) are left
+    out: they are no part of the API.
+    """
+    bases[:] = [
+        base for base in bases if not (isinstance(base, type) and base.__module__.startswith("grpc_interceptor._"))
+    ]
     for index, base in enumerate(bases):
         module = getattr(base, "__module__", "")
         if not isinstance(base, type) or module.partition(".")[0] != "grpc":

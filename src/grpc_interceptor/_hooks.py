@@ -6,11 +6,11 @@ Shared by the server and client bases: all four use the same hook names.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from grpc_interceptor._kinds import BY_STREAMING
 
-__all__ = ["HOOKS", "HOOK_FOR_KIND", "construct", "pick_hook", "refusal"]
+__all__ = ["HOOKS", "HOOK_FOR_KIND", "RefusesHookless", "pick_hook", "refusal"]
 
 #: The typed hook for each kind, keyed on (request streaming, response streaming).
 HOOK_FOR_KIND: Final = {streaming: kind.hook for streaming, kind in BY_STREAMING.items()}
@@ -96,12 +96,12 @@ def refusal(cls: type, base: type, entry_points: tuple[str, ...] = ()) -> str | 
     )
 
 
-def construct(cls: type, parent: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+def _construct(cls: type, parent: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """Make a new object of ``cls`` (from a base's ``__new__``) unless ``cls`` is refused.
 
     Args:
         cls: The class being instantiated.
-        parent: ``super(base, cls).__new__``.
+        parent: ``super(RefusesHookless, cls).__new__``.
         args: The constructor's positional arguments.
         kwargs: Its keyword arguments.
     """
@@ -111,3 +111,38 @@ def construct(cls: type, parent: Any, args: tuple[Any, ...], kwargs: dict[str, A
     # object.__new__ refuses arguments when __new__ is overridden: pass them only to a
     # __new__ of some other base that may want them.
     return parent(cls) if parent is object.__new__ else parent(cls, *args, **kwargs)
+
+
+class RefusesHookless:
+    """What the four interceptor bases share: objects of a class that overrides no hook are refused.
+
+    Defining such a class is fine (a base class with helpers, a template, a mixin's
+    partner); making an object of it is the mistake, as with 0.15.4's abstract
+    ``intercept`` (see :func:`refusal`). A base names itself by defining
+    ``_grpc_interceptor_entry_points`` in its own body: grpc's methods it implements,
+    which a subclass may override to serve RPCs its own way.
+    """
+
+    _grpc_interceptor_entry_points: ClassVar[tuple[str, ...]] = ()
+    _grpc_interceptor_refusal: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, /, abstract: bool = False, **kwargs: Any) -> None:
+        """Note, once per class, whether its objects are refused (see ``__new__``).
+
+        Args:
+            abstract: Accepted for code written for an earlier 0.16 preview, which had
+                to mark its own base classes; it changes nothing.
+            **kwargs: For other classes' ``__init_subclass__``.
+        """
+        super().__init_subclass__(**kwargs)
+        if "_grpc_interceptor_entry_points" in cls.__dict__:  # one of the bases itself
+            return
+        base = next(klass for klass in cls.__mro__ if "_grpc_interceptor_entry_points" in klass.__dict__)
+        entry_points: tuple[str, ...] = base.__dict__["_grpc_interceptor_entry_points"]
+        cls._grpc_interceptor_refusal = refusal(cls, base, entry_points)
+
+    if not TYPE_CHECKING:  # hidden from checkers, which would read it as the constructor's signature
+
+        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+            """Refuse an object of a class that overrides no hook, as 0.15.4's abstract ``intercept`` did."""
+            return _construct(cls, super().__new__, args, kwargs)

@@ -18,7 +18,7 @@ import grpc.aio
 from grpc_interceptor._call_details import ClientCallDetails, as_our_details
 from grpc_interceptor._client_aio import AnsweredStreamStreamCall, AnsweredStreamUnaryCall, AnsweredUnaryStreamCall
 from grpc_interceptor._handlers import PerObjectState, keep
-from grpc_interceptor._hooks import construct, pick_hook, refusal
+from grpc_interceptor._hooks import RefusesHookless, pick_hook
 from grpc_interceptor._kinds import KINDS
 from grpc_interceptor.protocols import (
     AsyncClientContinuation,
@@ -110,6 +110,7 @@ class ClientInterceptor(
     grpc.UnaryStreamClientInterceptor,
     grpc.StreamUnaryClientInterceptor,
     grpc.StreamStreamClientInterceptor,
+    RefusesHookless,
     Generic[RequestT, ResponseT],
 ):
     """Base class for interceptors of a sync channel (``grpc.intercept_channel``).
@@ -123,24 +124,7 @@ class ClientInterceptor(
 
     # Created on first use, not in __init__: subclasses may skip super().__init__().
     _grpc_interceptor_hooks: _KindHooks | None = None
-    _grpc_interceptor_refusal: str | None = None
-
-    def __init_subclass__(cls, /, abstract: bool = False, **kwargs: Any) -> None:
-        """Note, once per class, whether its objects are refused (see ``__new__``).
-
-        Args:
-            abstract: Accepted for code written for an earlier 0.16 preview, which had
-                to mark its own base classes; it changes nothing.
-            **kwargs: For other classes' ``__init_subclass__``.
-        """
-        super().__init_subclass__(**kwargs)
-        cls._grpc_interceptor_refusal = refusal(cls, ClientInterceptor, _SYNC_CLIENT_ENTRY_POINTS)
-
-    if not TYPE_CHECKING:  # hidden from checkers, which would read it as the constructor's signature
-
-        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-            """Refuse an object of a class that overrides no hook, as 0.15.4's abstract ``intercept`` did."""
-            return construct(cls, super().__new__, args, kwargs)
+    _grpc_interceptor_entry_points = _SYNC_CLIENT_ENTRY_POINTS
 
     def intercept(
         self,
@@ -258,7 +242,7 @@ class ClientInterceptor(
         return hooks.stream_stream(_swap(continuation), request_iterator, as_our_details(call_details))
 
 
-class AsyncClientInterceptor(Generic[RequestT, ResponseT]):
+class AsyncClientInterceptor(RefusesHookless, Generic[RequestT, ResponseT]):
     """Base class for interceptors of a grpc.aio channel.
 
     The async twin of :class:`ClientInterceptor`; all hooks are ``async def``. The
@@ -278,24 +262,7 @@ class AsyncClientInterceptor(Generic[RequestT, ResponseT]):
 
     # Created on first use, not in __init__: subclasses may skip super().__init__().
     _grpc_interceptor_hooks: _KindHooks | None = None
-    _grpc_interceptor_refusal: str | None = None
-
-    def __init_subclass__(cls, /, abstract: bool = False, **kwargs: Any) -> None:
-        """Note, once per class, whether its objects are refused (see ``__new__``).
-
-        Args:
-            abstract: Accepted for code written for an earlier 0.16 preview, which had
-                to mark its own base classes; it changes nothing.
-            **kwargs: For other classes' ``__init_subclass__``.
-        """
-        super().__init_subclass__(**kwargs)
-        cls._grpc_interceptor_refusal = refusal(cls, AsyncClientInterceptor)
-
-    if not TYPE_CHECKING:  # hidden from checkers, which would read it as the constructor's signature
-
-        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-            """Refuse an object of a class that overrides no hook, as 0.15.4's abstract ``intercept`` did."""
-            return construct(cls, super().__new__, args, kwargs)
+    _grpc_interceptor_entry_points = ()
 
     async def intercept(
         self,

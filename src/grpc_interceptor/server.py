@@ -24,7 +24,7 @@ from grpc import aio as grpc_aio  # noqa: F401  # pyright: ignore[reportUnusedIm
 
 from grpc_interceptor import _server_aio as _aio
 from grpc_interceptor._handlers import HandlerCache, behavior_of, keep, rebuild_handler, refusing_handler
-from grpc_interceptor._hooks import HOOK_FOR_KIND, construct, pick_hook, refusal
+from grpc_interceptor._hooks import HOOK_FOR_KIND, RefusesHookless, pick_hook
 from grpc_interceptor._matching import match
 from grpc_interceptor._method_names import MethodName as MethodName
 from grpc_interceptor._method_names import parse_method_name as parse_method_name
@@ -75,7 +75,7 @@ _SERVER_ENTRY_POINTS = ("intercept_service", "_grpc_interceptor_wrap")
 _ASYNC_SERVER_ENTRY_POINTS = ("intercept_service", "_grpc_interceptor_service", "_grpc_interceptor_wrap")
 
 
-class ServerInterceptor(grpc.ServerInterceptor, Generic[RequestT, ResponseT]):
+class ServerInterceptor(grpc.ServerInterceptor, RefusesHookless, Generic[RequestT, ResponseT]):
     """Base class for interceptors of a sync ``grpc.server``.
 
     Override the catch-all :meth:`intercept` (every RPC kind, as in 0.15.4) or the
@@ -97,24 +97,7 @@ class ServerInterceptor(grpc.ServerInterceptor, Generic[RequestT, ResponseT]):
 
     # Created on first use, not in __init__: subclasses may skip super().__init__().
     _grpc_interceptor_handlers: HandlerCache | None = None
-    _grpc_interceptor_refusal: str | None = None
-
-    def __init_subclass__(cls, /, abstract: bool = False, **kwargs: Any) -> None:
-        """Note, once per class, whether its objects are refused (see ``__new__``).
-
-        Args:
-            abstract: Accepted for code written for an earlier 0.16 preview, which had
-                to mark its own base classes; it changes nothing.
-            **kwargs: For other classes' ``__init_subclass__``.
-        """
-        super().__init_subclass__(**kwargs)
-        cls._grpc_interceptor_refusal = refusal(cls, ServerInterceptor, _SERVER_ENTRY_POINTS)
-
-    if not TYPE_CHECKING:  # hidden from checkers, which would read it as the constructor's signature
-
-        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-            """Refuse an object of a class that overrides no hook, as 0.15.4's abstract ``intercept`` did."""
-            return construct(cls, super().__new__, args, kwargs)
+    _grpc_interceptor_entry_points = _SERVER_ENTRY_POINTS
 
     def intercept(
         self,
@@ -246,7 +229,7 @@ class ServerInterceptor(grpc.ServerInterceptor, Generic[RequestT, ResponseT]):
         return rebuild_handler(handler, behavior)
 
 
-class AsyncServerInterceptor(grpc.aio.ServerInterceptor, Generic[RequestT, ResponseT]):
+class AsyncServerInterceptor(grpc.aio.ServerInterceptor, RefusesHookless, Generic[RequestT, ResponseT]):
     """Base class for interceptors of a ``grpc.aio.server``.
 
     The async twin of :class:`ServerInterceptor`: override the catch-all
@@ -263,24 +246,7 @@ class AsyncServerInterceptor(grpc.aio.ServerInterceptor, Generic[RequestT, Respo
     """
 
     _grpc_interceptor_handlers: HandlerCache | None = None
-    _grpc_interceptor_refusal: str | None = None
-
-    def __init_subclass__(cls, /, abstract: bool = False, **kwargs: Any) -> None:
-        """Note, once per class, whether its objects are refused (see ``__new__``).
-
-        Args:
-            abstract: Accepted for code written for an earlier 0.16 preview, which had
-                to mark its own base classes; it changes nothing.
-            **kwargs: For other classes' ``__init_subclass__``.
-        """
-        super().__init_subclass__(**kwargs)
-        cls._grpc_interceptor_refusal = refusal(cls, AsyncServerInterceptor, _ASYNC_SERVER_ENTRY_POINTS)
-
-    if not TYPE_CHECKING:  # hidden from checkers, which would read it as the constructor's signature
-
-        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-            """Refuse an object of a class that overrides no hook, as 0.15.4's abstract ``intercept`` did."""
-            return construct(cls, super().__new__, args, kwargs)
+    _grpc_interceptor_entry_points = _ASYNC_SERVER_ENTRY_POINTS
 
     def intercept(
         self,
