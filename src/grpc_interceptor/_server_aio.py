@@ -41,6 +41,7 @@ __all__ = [
     "InterceptedContext",
     "ResponseStream",
     "as_response_stream",
+    "build_behavior",
     "catch_all_stream_behavior",
     "responses_of",
     "stream_from_writes",
@@ -860,3 +861,19 @@ def catch_all_stream_behavior(intercept: _Hook, step: _Behavior, method_name: st
             yield response
 
     return _marked(behavior, direct, step)
+
+
+def build_behavior(hook: _Hook, catch_all: bool, original: _Behavior, handler: Any, method_name: str) -> _Behavior:
+    """The behaviour of a grpc.aio handler around ``original``, the handler's own.
+
+    What grpc.aio needs depends on the kind and the handler's style: a coroutine
+    function for a unary response, an async generator function for a stream; the
+    continuation the hook gets is made for the style of what it leads to.
+    """
+    request_streaming = handler.request_streaming
+    if not handler.response_streaming:
+        return unary_response_behavior(hook, unary_step(original, request_streaming, lazy=catch_all), method_name)
+    step = stream_step(original, request_streaming)
+    if catch_all:
+        return catch_all_stream_behavior(hook, step, method_name)
+    return stream_response_behavior(hook, step, method_name)

@@ -215,18 +215,7 @@ class ServerInterceptor(grpc.ServerInterceptor, RefusesHookless, Generic[Request
         return cache.put(method, handler, self._grpc_interceptor_wrap(handler, method))
 
     def _grpc_interceptor_wrap(self, handler: _Handler, method_name: str) -> _Handler:
-        verdict = match(self, ServerInterceptor, handler, method_name)
-        if not verdict.applies:
-            return handler if verdict.mistake is None else _refuse_mistyped(handler, verdict.mistake, aio=False)
-        hook, _ = pick_hook(
-            self, ServerInterceptor, HOOK_FOR_KIND[handler.request_streaming, handler.response_streaming]
-        )
-        step = behavior_of(handler)
-
-        def behavior(request_or_iterator: Any, context: grpc.ServicerContext) -> Any:
-            return hook(step, request_or_iterator, context, method_name)
-
-        return rebuild_handler(handler, behavior)
+        return _wrap(self, ServerInterceptor, handler, method_name, _sync_behavior)
 
 
 class AsyncServerInterceptor(grpc.aio.ServerInterceptor, RefusesHookless, Generic[RequestT, ResponseT]):
@@ -404,20 +393,41 @@ class AsyncServerInterceptor(grpc.aio.ServerInterceptor, RefusesHookless, Generi
         return cache.put(method, handler, self._grpc_interceptor_wrap(handler, method))
 
     def _grpc_interceptor_wrap(self, handler: _Handler, method_name: str) -> _Handler:
-        verdict = match(self, AsyncServerInterceptor, handler, method_name)
-        if not verdict.applies:
-            return handler if verdict.mistake is None else _refuse_mistyped(handler, verdict.mistake, aio=True)
-        streaming_request, streaming_response = handler.request_streaming, handler.response_streaming
-        hook, catch_all = pick_hook(self, AsyncServerInterceptor, HOOK_FOR_KIND[streaming_request, streaming_response])
-        original = behavior_of(handler)
-        if not streaming_response:
-            step = _aio.unary_step(original, streaming_request, lazy=catch_all)
-            behavior = _aio.unary_response_behavior(hook, step, method_name)
-        elif catch_all:
-            behavior = _aio.catch_all_stream_behavior(hook, _aio.stream_step(original, streaming_request), method_name)
-        else:
-            behavior = _aio.stream_response_behavior(hook, _aio.stream_step(original, streaming_request), method_name)
-        return rebuild_handler(handler, behavior)
+        return _wrap(self, AsyncServerInterceptor, handler, method_name, _aio.build_behavior)
+
+
+def _sync_behavior(
+    hook: Callable[..., Any], catch_all: bool, step: Callable[..., Any], handler: _Handler, method_name: str
+) -> Callable[..., Any]:
+    """The behaviour of a sync handler: the hook, with the handler's own as its continuation."""
+
+    def behavior(request_or_iterator: Any, context: grpc.ServicerContext) -> Any:
+        return hook(step, request_or_iterator, context, method_name)
+
+    return behavior
+
+
+def _wrap(
+    interceptor: object,
+    base: type,
+    handler: _Handler,
+    method_name: str,
+    build: Callable[[Callable[..., Any], bool, Callable[..., Any], _Handler, str], Callable[..., Any]],
+) -> _Handler:
+    """Build, once per method, the handler that runs ``interceptor`` around ``handler``.
+
+    The one build path of both servers: whether the interceptor applies (its message
+    types, see :func:`~grpc_interceptor._matching.match`), which hook runs for the
+    method's kind, and the rebuilt handler around the behaviour that ``build`` makes
+    (``build(hook, catch_all, behaviour, handler, method_name)``: the sync server's, or
+    grpc.aio's, which depends on the handler's style).
+    """
+    verdict = match(interceptor, base, handler, method_name)
+    if not verdict.applies:
+        aio = base is AsyncServerInterceptor
+        return handler if verdict.mistake is None else _refuse_mistyped(handler, verdict.mistake, aio=aio)
+    hook, catch_all = pick_hook(interceptor, base, HOOK_FOR_KIND[handler.request_streaming, handler.response_streaming])
+    return rebuild_handler(handler, build(hook, catch_all, behavior_of(handler), handler, method_name))
 
 
 def fused_wrap(interceptor: object, base: type) -> Callable[[_Handler, str], _Handler] | None:
