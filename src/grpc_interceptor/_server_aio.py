@@ -686,20 +686,32 @@ class _CatchAllStreamingBehavior(_StreamingBehavior):
     def __call__(self, request_or_iterator: Any, context: Any) -> AsyncIterator[Any]:
         if self._sync:
             _RPC_CONTEXT.set(context)
-        result = self._hook(self._step, request_or_iterator, context, self._method_name)
-        if hasattr(result, "__aiter__"):
-            responses: AsyncIterator[Any] = result
-            return responses
-        if type(result) is not _COROUTINE:
-            return _AwaitedStream(result)
-        try:
-            waits_for = result.send(None)
-        except StopIteration as returned:
-            stream = returned.value
-            if stream is None:  # nothing left to send (it awaited a write-style handler)
-                return _AwaitedStream(_nothing())
-            return stream if hasattr(stream, "__aiter__") else _AwaitedStream(stream)
-        return _AwaitedStream(_resumed(result, waits_for))
+        return _stream_of(self._hook(self._step, request_or_iterator, context, self._method_name))
+
+
+def _stream_of(result: Any) -> AsyncIterator[Any]:
+    """The responses of what a catch-all ``intercept`` returned for a streaming response.
+
+    An async iterator as it is; a coroutine run at once up to where it returns (its
+    stream is then iterated directly) or first waits (it goes on from there when the
+    first message is asked for); any other awaitable awaited for the first message.
+    Not for a coroutine that may await a write-style handler whose messages an
+    interceptor further out iterates: those must be caught in a task of their own
+    (:func:`responses_of`).
+    """
+    if hasattr(result, "__aiter__"):
+        responses: AsyncIterator[Any] = result
+        return responses
+    if type(result) is not _COROUTINE:
+        return _AwaitedStream(result)
+    try:
+        waits_for = result.send(None)
+    except StopIteration as returned:
+        stream = returned.value
+        if stream is None:  # nothing left to send (it awaited a write-style handler)
+            return _AwaitedStream(_nothing())
+        return stream if hasattr(stream, "__aiter__") else _AwaitedStream(stream)
+    return _AwaitedStream(_resumed(result, waits_for))
 
 
 @types.coroutine
@@ -840,10 +852,10 @@ def catch_all_stream_behavior(intercept: _Hook, step: _Behavior, method_name: st
 
     def direct(request_or_iterator: Any, context: Any) -> Any:
         result = intercept(step, request_or_iterator, context, method_name)
-        if hasattr(result, "__aiter__"):
-            return result
+        if not writes:
+            return _stream_of(result)
         # What a write-style handler below writes must be caught in a task of its own.
-        return responses_of(result) if writes else _AwaitedStream(result)
+        return result if hasattr(result, "__aiter__") else responses_of(result)
 
     if _STREAMING_BEHAVIOR_WORKS:
         return _marked(_CatchAllStreamingBehavior(intercept, step, method_name), direct, step)
