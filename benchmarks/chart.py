@@ -6,13 +6,16 @@ Run it from the repository root after ``python benchmarks/bench.py`` (add
     python benchmarks/chart.py [--json benchmarks/results/latest.json]
                                [--svg docs/_static/overhead.svg]
                                [--table docs/guide/_overhead_table.md]
+                               [--instructions benchmarks/results/instructions.json]
+                               [--instructions-table docs/guide/_instructions_table.md]
 
 The chart shows the nanoseconds that 0, 1 and 5 catch-all interceptors, and 5 in one
 ``chain()``, add to a unary RPC, measured in-process on the library's own path (the
 benchmark's harness (a)), for a sync and a grpc.aio server; with 0.15.4's bars beside
 ours when the results have them. The table (Markdown) gives those numbers, the typed
 hooks, and the loopback measurements. It is drawn with matplotlib (the ``dev``
-dependency group has it).
+dependency group has it). With ``--instructions``, the results of
+``benchmarks/instructions.py`` become a second table, of instructions per RPC.
 """
 
 # matplotlib annotates its functions but leaves their **kwargs untyped, which strict mode
@@ -39,6 +42,17 @@ ROOT = HERE.parent
 DEFAULT_JSON = HERE / "results" / "latest.json"
 DEFAULT_SVG = ROOT / "docs" / "_static" / "overhead.svg"
 DEFAULT_TABLE = ROOT / "docs" / "guide" / "_overhead_table.md"
+DEFAULT_INSTRUCTIONS_TABLE = ROOT / "docs" / "guide" / "_instructions_table.md"
+
+#: The columns of the instructions table: (chain of bench.CHAINS, interceptors, heading).
+INSTRUCTION_COLUMNS: tuple[tuple[str, int, str], ...] = (
+    ("grpc-interceptor", 1, "ours, 1"),
+    ("grpc-interceptor", 5, "ours, list of 5"),
+    ("chain()", 5, "ours, `chain()` of 5"),
+    ("raw grpc", 1, "grpc's own pass-through, 1"),
+    ("raw grpc", 5, "grpc's own pass-through, 5"),
+    ("raw grpc, wrapping", 1, "grpc's own wrapping the behaviour, 1"),
+)
 
 #: The interceptor counts on the chart's horizontal axis.
 COUNTS = (0, 1, 5)
@@ -434,12 +448,54 @@ def render_table(results: Results) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_instructions_table(data: Mapping[str, object]) -> str:
+    """The Markdown table of ``instructions.py``'s results: each row against no interceptor."""
+    rows = cast("list[dict[str, object]]", data["rows"])
+    meta = cast("dict[str, object]", data.get("meta", {}))
+
+    def count(server: str, chain: str, interceptors: int) -> float | None:
+        for row in rows:
+            if (row["server"], row["chain"], row["interceptors"]) == (server, chain, interceptors):
+                return float(cast("float", row["instructions_per_rpc"]))
+        return None
+
+    calls = cast("list[int]", meta.get("calls", []))
+    repeat = meta.get("repeat", 1)
+    lines = [
+        "<!-- Written by benchmarks/chart.py from benchmarks/instructions.py's results; do not edit. -->",
+        "",
+        f"Python {meta.get('python', '?')}, grpcio {meta.get('grpcio', '?')}; "
+        f"{' and '.join(map(str, calls))} unary RPCs per server, "
+        + (f"the median of {repeat} counts." if repeat != 1 else "one count."),
+        "",
+        "| server | none | " + " | ".join(heading for _, _, heading in INSTRUCTION_COLUMNS) + " |",
+        "| --- | ---: | " + " | ".join("---:" for _ in INSTRUCTION_COLUMNS) + " |",
+    ]
+    for server, label in (("sync", "sync"), ("aio", "grpc.aio")):
+        none = count(server, "grpc-interceptor", 0)
+        if none is None:
+            continue
+        cells = [f"{none / 1000:,.0f}k"]
+        for chain, interceptors, _ in INSTRUCTION_COLUMNS:
+            found = count(server, chain, interceptors)
+            cells.append("-" if found is None else f"{(found / none - 1) * 100:+.1f}%")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Write the chart and the table."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="the benchmark's results")
     parser.add_argument("--svg", type=Path, default=DEFAULT_SVG, help="where to write the chart")
     parser.add_argument("--table", type=Path, default=DEFAULT_TABLE, help="where to write the Markdown table")
+    parser.add_argument("--instructions", type=Path, help="instructions.py's results, for a table of their own")
+    parser.add_argument(
+        "--instructions-table",
+        type=Path,
+        default=DEFAULT_INSTRUCTIONS_TABLE,
+        help="where to write that table",
+    )
     args = parser.parse_args(argv)
     json_path: Path = args.json
     svg_path: Path = args.svg
@@ -450,7 +506,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (OSError, ResultsError) as error:
         print(f"chart: {error}", file=sys.stderr)
         return 1
-    for path, content in ((svg_path, svg), (table_path, table)):
+    written = [(svg_path, svg), (table_path, table)]
+    if args.instructions is not None:
+        try:
+            counts = json.loads(Path(args.instructions).read_text())
+            written.append((args.instructions_table, render_instructions_table(counts)))
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            print(f"chart: {args.instructions}: {error!r}", file=sys.stderr)
+            return 1
+    for path, content in written:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content)
         print(f"wrote {path}")

@@ -504,6 +504,28 @@ def test_chart_refuses_results_of_another_shape(tmp_path: Path, capsys: pytest.C
     assert not (tmp_path / "c.svg").exists()
 
 
+def test_chart_writes_the_instruction_counts_as_shares_of_no_interceptor(tmp_path: Path) -> None:
+    chart = load_chart()
+    source, counts = tmp_path / "latest.json", tmp_path / "instructions.json"
+    source.write_text(json.dumps(results(with_other=False)))
+    rows = [
+        {"server": "sync", "chain": "grpc-interceptor", "interceptors": 0, "instructions_per_rpc": 400_000.0},
+        {"server": "sync", "chain": "chain()", "interceptors": 5, "instructions_per_rpc": 410_000.0},
+        {"server": "aio", "chain": "grpc-interceptor", "interceptors": 0, "instructions_per_rpc": 500_000.0},
+        {"server": "aio", "chain": "raw grpc", "interceptors": 5, "instructions_per_rpc": 530_000.0},
+    ]
+    counts.write_text(
+        json.dumps({"meta": {"python": "3.11", "grpcio": "1.85", "calls": [200, 1000], "repeat": 3}, "rows": rows})
+    )
+    table_path = tmp_path / "instructions.md"
+    arguments = ["--json", str(source), "--svg", str(tmp_path / "c.svg"), "--table", str(tmp_path / "t.md")]
+    assert chart.main([*arguments, "--instructions", str(counts), "--instructions-table", str(table_path)]) == 0
+    table = table_path.read_text()
+    assert "| sync | 400k | - | - | +2.5% | - | - | - |" in table
+    assert "| grpc.aio | 500k | - | - | - | - | +6.0% | - |" in table
+    assert "the median of 3 counts" in table
+
+
 def test_the_committed_chart_and_table_come_from_the_chart_script() -> None:
     svg = (DOCS / "_static" / "overhead.svg").read_text()
     ET.fromstring(svg)
@@ -512,6 +534,8 @@ def test_the_committed_chart_and_table_come_from_the_chart_script() -> None:
     assert table.startswith("<!-- Written by benchmarks/chart.py")
     page = (DOCS / "guide" / "performance.md").read_text()
     assert "../_static/overhead.svg" in page and "_overhead_table.md" in page
+    assert (DOCS / "guide" / "_instructions_table.md").read_text().startswith("<!-- Written by benchmarks/chart.py")
+    assert "_instructions_table.md" in page
     assert "python benchmarks/bench.py" in page and "python benchmarks/chart.py" in page
 
 
