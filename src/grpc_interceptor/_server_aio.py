@@ -709,7 +709,7 @@ def _stream_of(result: Any) -> AsyncIterator[Any]:
     except StopIteration as returned:
         stream = returned.value
         if stream is None:  # nothing left to send (it awaited a write-style handler)
-            return _AwaitedStream(_nothing())
+            return _EXHAUSTED
         return stream if hasattr(stream, "__aiter__") else _AwaitedStream(stream)
     return _AwaitedStream(_resumed(result, waits_for))
 
@@ -738,16 +738,16 @@ def _resumed(coroutine: Any, waits_for: Any) -> Generator[Any, Any, Any]:
                 return returned.value
 
 
-async def _nothing() -> None:
-    return None
-
-
 class _Exhausted:
     """The iterator of no responses."""
 
     __slots__ = ()
 
-    def __anext__(self) -> Awaitable[Any]:
+    def __aiter__(self) -> _Exhausted:
+        return self
+
+    async def __anext__(self) -> Any:
+        # From the awaitable, not the call: grpc's own `async for` takes it only there.
         raise StopAsyncIteration
 
 
@@ -816,23 +816,18 @@ def _direct_call(hook: _Hook, step: _Behavior, method_name: str) -> _Behavior:
     return direct
 
 
-async def responses_of(result: Any, writes: bool = True) -> AsyncIterator[Any]:
+async def responses_of(result: Any) -> AsyncIterator[Any]:
     """Iterate what a 0.15.4-style catch-all ``intercept`` returned for a streaming response.
 
     That is either an async iterator (an ``async def`` + ``yield`` interceptor), or an
     awaitable that gives one (0.15.4's README checks ``__aiter__`` and returns a helper
     generator from a coroutine) or ``None`` (it awaited a write-style handler, whose
-    written messages come out here); all are accepted.
+    written messages come out here); all are accepted. The awaitable runs in a task of
+    its own, so that what a write-style handler writes while the interceptor awaits it
+    comes out here too (where no handler below writes, :func:`_stream_of` needs no task).
     """
     if not hasattr(result, "__aiter__"):
-        if writes:
-            # Run in a task of its own, so that what a write-style handler writes while
-            # the interceptor awaits it comes out here too.
-            result = stream_from_writes(functools.partial(_awaited, result))
-        else:  # no handler below writes: nothing to catch, no task needed
-            result = await result
-            if result is None:
-                return
+        result = stream_from_writes(functools.partial(_awaited, result))
     async for response in result:
         yield response
 
@@ -875,7 +870,9 @@ def catch_all_stream_behavior(intercept: _Hook, step: _Behavior, method_name: st
     return _marked(behavior, direct, step)
 
 
-def build_behavior(hook: _Hook, catch_all: bool, original: _Behavior, handler: Any, method_name: str) -> _Behavior:
+def build_behavior(
+    hook: _Hook, catch_all: bool, original: _Behavior, handler: grpc.RpcMethodHandler[Any, Any], method_name: str
+) -> _Behavior:
     """The behaviour of a grpc.aio handler around ``original``, the handler's own.
 
     What grpc.aio needs depends on the kind and the handler's style: a coroutine

@@ -88,3 +88,16 @@ def test_what_an_intercept_raises_after_waiting_reaches_the_client(kind):
             stream_call(client, kind, "a")
     assert raised.value.code() == grpc.StatusCode.NOT_FOUND
     assert raised.value.details() == "not after all"
+
+
+class SendsNothing(AsyncServerInterceptor):
+    """Returns None at once for a stream: nothing left to send, as 0.15.4 allowed."""
+
+    async def intercept(self, method, request_or_iterator, context, method_name):
+        return None
+
+
+@pytest.mark.parametrize("kind", STREAMING)
+def test_an_intercept_that_returns_none_at_once_sends_no_responses(kind):
+    with dummy_client(special_cases={}, interceptors=[SendsNothing()], aio_server=True) as client:
+        assert stream_call(client, kind, "a") == []
