@@ -5,6 +5,9 @@ Shared by the server and client bases: all four use the same hook names.
 
 from __future__ import annotations
 
+import functools
+import inspect
+import types
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
@@ -146,3 +149,46 @@ class RefusesHookless:
         def __new__(cls, *args: Any, **kwargs: Any) -> Any:
             """Refuse an object of a class that overrides no hook, as 0.15.4's abstract ``intercept`` did."""
             return _construct(cls, super().__new__, args, kwargs)
+
+
+def bind_hook(hook: Callable[..., Any], step: Callable[..., Any], method_name: str) -> Callable[..., Any] | None:
+    """Return ``hook(step, request, context, method_name)`` as a call of ``(request, context)``.
+
+    The handler a hook runs in, and the continuation one hook of a chain gets for the
+    next, are calls of ``(request, context)``; the hook takes ``method_name`` last.
+    A closure that adds the two arguments costs a Python frame per hook per RPC. Where
+    the hook is a plain method of five positional parameters (``self, method, request,
+    context, method_name``: every hook written as the bases spell them), this returns
+    instead a ``functools.partial`` of a copy of the hook's function whose last
+    parameter defaults to ``method_name``: the same code, globals, closure (so
+    ``super()`` works) and other defaults, called by C with no frame of the library's
+    in between. Once per method, when the handler is built; ``None`` for any other hook
+    (a callable object, a decorated function taking ``*args``...), which the caller
+    then wraps in a closure.
+    """
+    if not isinstance(hook, types.MethodType):
+        return None
+    function = hook.__func__
+    if not isinstance(function, types.FunctionType):
+        return None
+    code = function.__code__
+    if code.co_argcount != _HOOK_PARAMETERS or code.co_flags & inspect.CO_VARARGS:
+        return None
+    defaults = function.__defaults__
+    copy = types.FunctionType(
+        code,
+        function.__globals__,
+        function.__name__,
+        (*defaults[:-1], method_name) if defaults else (method_name,),
+        function.__closure__,
+    )
+    copy.__kwdefaults__ = None if function.__kwdefaults__ is None else dict(function.__kwdefaults__)
+    copy.__qualname__ = function.__qualname__
+    copy.__module__ = function.__module__
+    copy.__doc__ = function.__doc__
+    copy.__dict__.update(function.__dict__)
+    return functools.partial(copy, hook.__self__, step)
+
+
+#: A hook's positional parameters: ``self, method, request_or_iterator, context, method_name``.
+_HOOK_PARAMETERS: Final = 5

@@ -36,6 +36,8 @@ from typing import Any, Final, TypeVar, cast
 import grpc
 import grpc.aio
 
+from grpc_interceptor._hooks import bind_hook
+
 __all__ = [
     "SERVER_PIPELINE",
     "InterceptedContext",
@@ -468,10 +470,12 @@ def _direct(behavior: _Behavior) -> _Behavior | None:
     """Return the plain-function form of a behaviour built here, or ``None`` for any other.
 
     grpc needs the behaviour of a grpc.aio handler to be a coroutine function or an
-    async generator function, so each behaviour built here wraps its hook in one. An
-    interceptor further out needs no such wrapper around the one inside it: it calls
-    the hook directly and gets the same awaitable or async iterator, one coroutine (or
-    one generator hop per message) fewer for each interceptor but the outermost.
+    async generator function. Where the hook is not one that can be bound to its
+    arguments as such (see :func:`~grpc_interceptor._hooks.bind_hook`), the behaviour
+    built here wraps it in one. An interceptor further out needs no such wrapper around
+    the one inside it: it calls the plain form and gets the same awaitable or async
+    iterator, one coroutine (or one generator hop per message) fewer for each
+    interceptor but the outermost.
     """
     direct: _Behavior | None = getattr(behavior, _DIRECT, None)
     return direct
@@ -618,19 +622,17 @@ def _marked(behavior: _Behavior, direct: _Behavior, step: _Behavior) -> _Behavio
 
 def unary_response_behavior(hook: _Hook, step: _Behavior, method_name: str) -> _Behavior:
     """The behaviour grpc runs for a unary-response method: a coroutine function."""
-    if _is_sync(step):
+    direct = _direct_call(hook, step, method_name)
+    sync = _is_sync(step)
+    if not sync and inspect.iscoroutinefunction(direct):
+        # The hook bound to its arguments (inspect looks through the partial): grpc
+        # awaits the hook's own coroutine, with none of the library's around it.
+        return _marked(direct, direct, step)
 
-        async def behavior(request_or_iterator: Any, context: Any) -> Any:
+    async def behavior(request_or_iterator: Any, context: Any) -> Any:
+        if sync:
             _RPC_CONTEXT.set(context)
-            return await hook(step, request_or_iterator, context, method_name)
-
-    else:
-
-        async def behavior(request_or_iterator: Any, context: Any) -> Any:
-            return await hook(step, request_or_iterator, context, method_name)
-
-    def direct(request_or_iterator: Any, context: Any) -> Any:
-        return hook(step, request_or_iterator, context, method_name)
+        return await hook(step, request_or_iterator, context, method_name)
 
     return _marked(behavior, direct, step)
 
@@ -796,9 +798,13 @@ _STREAMING_BEHAVIOR_WORKS: Final = inspect.isasyncgenfunction(
 
 def stream_response_behavior(hook: _Hook, step: _Behavior, method_name: str) -> _Behavior:
     """The behaviour grpc runs for a streaming-response method: an async generator function."""
-    if _STREAMING_BEHAVIOR_WORKS:
-        return _marked(_StreamingBehavior(hook, step, method_name), _direct_call(hook, step, method_name), step)
+    direct = _direct_call(hook, step, method_name)
     sync = _is_sync(step)
+    if not sync and inspect.isasyncgenfunction(direct):
+        # The hook bound to its arguments: grpc iterates the hook's own generator.
+        return _marked(direct, direct, step)
+    if _STREAMING_BEHAVIOR_WORKS:
+        return _marked(_StreamingBehavior(hook, step, method_name), direct, step)
 
     async def behavior(request_or_iterator: Any, context: Any) -> AsyncIterator[Any]:
         if sync:
@@ -806,10 +812,15 @@ def stream_response_behavior(hook: _Hook, step: _Behavior, method_name: str) -> 
         async for response in hook(step, request_or_iterator, context, method_name):
             yield response
 
-    return _marked(behavior, _direct_call(hook, step, method_name), step)
+    return _marked(behavior, direct, step)
 
 
 def _direct_call(hook: _Hook, step: _Behavior, method_name: str) -> _Behavior:
+    """``hook`` as a call of ``(request, context)``, for an interceptor further out to call."""
+    bound = bind_hook(hook, step, method_name)
+    if bound is not None:
+        return bound
+
     def direct(request_or_iterator: Any, context: Any) -> Any:
         return hook(step, request_or_iterator, context, method_name)
 
