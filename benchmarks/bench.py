@@ -751,21 +751,31 @@ def _loopback_handlers(aio: bool) -> grpc.GenericRpcHandler:
     )
 
 
+def loopback_interceptors(server: str, chain: int) -> list[Any]:
+    """The interceptors a server of ``server``'s kind (sync or aio) is given for ``CHAINS[chain]``."""
+    name, count = CHAINS[chain]
+    if server == "aio":
+        make_aio: Callable[[], grpc.aio.ServerInterceptor] = _AIO_MAKERS.get(name, _aio_loopback_interceptor)
+        interceptors: list[Any] = [make_aio() for _ in range(count)]
+    else:
+        make: Callable[[], grpc.ServerInterceptor] = _SYNC_MAKERS.get(name, _sync_loopback_interceptor)
+        interceptors = [make() for _ in range(count)]
+    if name == "chain()":
+        from grpc_interceptor import chain as chain_of
+
+        interceptors = [chain_of(*interceptors)]
+    return interceptors
+
+
 def serve(server: str, chain: int) -> None:
     """Run the loopback server of one kind for ``CHAINS[chain]`` until stdin closes.
 
     It prints its port as a line of JSON first.
     """
-    name, count = CHAINS[chain]
     if server == "aio":
-        asyncio.run(_serve_aio(name, count))
+        asyncio.run(_serve_aio(loopback_interceptors(server, chain)))
         return
-    make: Callable[[], grpc.ServerInterceptor] = _SYNC_MAKERS.get(name, _sync_loopback_interceptor)
-    interceptors: list[grpc.ServerInterceptor] = [make() for _ in range(count)]
-    if name == "chain()":
-        from grpc_interceptor import chain as chain_of
-
-        interceptors = [chain_of(*interceptors)]
+    interceptors: list[grpc.ServerInterceptor] = loopback_interceptors(server, chain)
     executor = ThreadPoolExecutor(max_workers=4)
     sync_server = grpc.server(executor, interceptors=interceptors)
     sync_server.add_generic_rpc_handlers((_loopback_handlers(aio=False),))
@@ -777,13 +787,7 @@ def serve(server: str, chain: int) -> None:
     executor.shutdown(wait=True)
 
 
-async def _serve_aio(name: str, count: int) -> None:
-    make: Callable[[], grpc.aio.ServerInterceptor] = _AIO_MAKERS.get(name, _aio_loopback_interceptor)
-    interceptors: list[grpc.aio.ServerInterceptor] = [make() for _ in range(count)]
-    if name == "chain()":
-        from grpc_interceptor import chain as chain_of
-
-        interceptors = [chain_of(*interceptors)]
+async def _serve_aio(interceptors: list[grpc.aio.ServerInterceptor]) -> None:
     aio_server = grpc.aio.server(interceptors=interceptors)
     aio_server.add_generic_rpc_handlers((_loopback_handlers(aio=True),))
     port = aio_server.add_insecure_port("127.0.0.1:0")

@@ -453,7 +453,7 @@ def render_instructions_table(data: Mapping[str, object]) -> str:
     rows = cast("list[dict[str, object]]", data["rows"])
     meta = cast("dict[str, object]", data.get("meta", {}))
 
-    def count(server: str, chain: str, interceptors: int) -> float | None:
+    def count(rows: list[dict[str, object]], server: str, chain: str, interceptors: int) -> float | None:
         for row in rows:
             if (row["server"], row["chain"], row["interceptors"]) == (server, chain, interceptors):
                 return float(cast("float", row["instructions_per_rpc"]))
@@ -472,14 +472,47 @@ def render_instructions_table(data: Mapping[str, object]) -> str:
         "| --- | ---: | " + " | ".join("---:" for _ in INSTRUCTION_COLUMNS) + " |",
     ]
     for server, label in (("sync", "sync"), ("aio", "grpc.aio")):
-        none = count(server, "grpc-interceptor", 0)
+        none = count(rows, server, "grpc-interceptor", 0)
         if none is None:
             continue
         cells = [f"{none / 1000:,.0f}k"]
         for chain, interceptors, _ in INSTRUCTION_COLUMNS:
-            found = count(server, chain, interceptors)
+            found = count(rows, server, chain, interceptors)
             cells.append("-" if found is None else f"{(found / none - 1) * 100:+.1f}%")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    pipeline = cast("list[dict[str, object]]", data.get("pipeline", []))
+    if pipeline:
+        pipeline_calls = cast("list[int]", meta.get("pipeline_calls", []))
+        lines += [
+            "",
+            "In one thread, through grpc's own server pipeline code (the pipeline count, "
+            f"{' and '.join(map(str, pipeline_calls))} RPCs; it comes out the same from run to run): the "
+            "instructions each chain adds to a unary RPC, over grpc's own pass-through's, and as a share of "
+            "the loopback server above with no interceptor.",
+            "",
+            "| server | " + " | ".join(heading for _, _, heading in INSTRUCTION_COLUMNS) + " |",
+            "| --- | " + " | ".join("---:" for _ in INSTRUCTION_COLUMNS) + " |",
+        ]
+        for server, label in (("sync", "sync"), ("aio", "grpc.aio")):
+            none = count(pipeline, server, "grpc-interceptor", 0)
+            if none is None:
+                continue
+            passing = count(pipeline, server, "raw grpc", 1)
+            whole = count(rows, server, "grpc-interceptor", 0)
+            cells = []
+            for chain, interceptors, _ in INSTRUCTION_COLUMNS:
+                found = count(pipeline, server, chain, interceptors)
+                if found is None:
+                    cells.append("-")
+                    continue
+                added = found - none
+                cell = f"+{added / 1000:,.1f}k"
+                if passing is not None and passing > none:
+                    cell += f", {added / (passing - none):.2f}x"
+                if whole:
+                    cell += f", {added / whole * 100:+.1f}%"
+                cells.append(cell)
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -514,9 +514,13 @@ def test_chart_writes_the_instruction_counts_as_shares_of_no_interceptor(tmp_pat
         {"server": "aio", "chain": "grpc-interceptor", "interceptors": 0, "instructions_per_rpc": 500_000.0},
         {"server": "aio", "chain": "raw grpc", "interceptors": 5, "instructions_per_rpc": 530_000.0},
     ]
-    counts.write_text(
-        json.dumps({"meta": {"python": "3.11", "grpcio": "1.85", "calls": [200, 1000], "repeat": 3}, "rows": rows})
-    )
+    pipeline = [
+        {"server": "sync", "chain": "grpc-interceptor", "interceptors": 0, "instructions_per_rpc": 6_000.0},
+        {"server": "sync", "chain": "chain()", "interceptors": 5, "instructions_per_rpc": 18_000.0},
+        {"server": "sync", "chain": "raw grpc", "interceptors": 1, "instructions_per_rpc": 11_000.0},
+    ]
+    meta = {"python": "3.11", "grpcio": "1.85", "calls": [200, 1000], "repeat": 3, "pipeline_calls": [2000, 10000]}
+    counts.write_text(json.dumps({"meta": meta, "rows": rows, "pipeline": pipeline}))
     table_path = tmp_path / "instructions.md"
     arguments = ["--json", str(source), "--svg", str(tmp_path / "c.svg"), "--table", str(tmp_path / "t.md")]
     assert chart.main([*arguments, "--instructions", str(counts), "--instructions-table", str(table_path)]) == 0
@@ -524,6 +528,10 @@ def test_chart_writes_the_instruction_counts_as_shares_of_no_interceptor(tmp_pat
     assert "| sync | 400k | - | - | +2.5% | - | - | - |" in table
     assert "| grpc.aio | 500k | - | - | - | - | +6.0% | - |" in table
     assert "the median of 3 counts" in table
+    # the pipeline's added instructions, over grpc's own pass-through's, and as a share of the whole server
+    assert "| sync | - | - | +12.0k, 2.40x, +3.0% | +5.0k, 1.00x, +1.2% | - | - |" in table
+    assert "2000 and 10000 RPCs" in table
+    assert table.count("| grpc.aio |") == 1  # no pipeline count of grpc.aio was given
 
 
 def test_the_committed_chart_and_table_come_from_the_chart_script() -> None:

@@ -1,9 +1,10 @@
-"""``benchmarks/instructions.py`` counts a real server's instructions per RPC under valgrind.
+"""``benchmarks/instructions.py`` counts instructions per RPC under valgrind.
 
-One short count runs for real (two runs of a grpc.aio server under callgrind, about half
-a minute); nothing is asserted about our cost, only that the count is a count. Where
-valgrind is missing (macOS, say) that test skips with a hint; on CI (``CI`` set) it
-fails instead, since CI installs valgrind.
+Short counts run for real: two runs of a grpc.aio server under callgrind (about half a
+minute), and two pipeline counts, which must come out the same; nothing is asserted
+about our cost, only that the count is a count. Where valgrind is missing (macOS, say)
+those tests skip with a hint; on CI (``CI`` set) they fail instead, since CI installs
+valgrind.
 """
 
 from __future__ import annotations
@@ -49,6 +50,24 @@ def test_count_gives_instructions_per_rpc(valgrind: str) -> None:
     assert (row["server"], row["chain"], row["interceptors"], row["calls"]) == ("aio", "grpc-interceptor", 1, [4, 20])
     # A unary RPC through a grpc.aio server takes some hundreds of thousands.
     assert 50_000 < row["instructions_per_rpc"] < 5_000_000
+
+
+@pytest.mark.parametrize("kind", ["sync", "aio"])
+def test_the_pipeline_worker_runs_rpcs_through_grpcs_own_pipeline(kind: str) -> None:
+    instructions = load_instructions()
+    chain = instructions.bench.CHAINS.index(("chain()", 5))
+    assert instructions.main([instructions.PIPELINE_WORKER, kind, str(chain), "5"]) == 0
+
+
+@pytest.mark.slow
+def test_the_pipeline_count_comes_out_the_same_twice(valgrind: str) -> None:
+    """What the pipeline count claims: no other thread, no network, so no noise to speak of."""
+    instructions = load_instructions()
+    chain = instructions.bench.CHAINS.index(("grpc-interceptor", 1))
+    first, second = (instructions.count_pipeline("sync", chain, 100) for _ in range(2))
+    assert first["calls"] == [100, 500]
+    assert 1_000 < first["instructions_per_rpc"] < 1_000_000
+    assert abs(first["instructions_per_rpc"] - second["instructions_per_rpc"]) < 0.005 * first["instructions_per_rpc"]
 
 
 def test_without_valgrind_it_says_what_to_install(
