@@ -37,7 +37,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -51,25 +52,31 @@ import bench  # noqa: E402  (this directory, put on the path just above)
 DEFAULT_JSON = HERE / "results" / "instructions.json"
 
 
+#: One hash seed for every counted process: start-up, which the difference of two runs
+#: takes out only as far as it is the same in both, then runs the same way each time.
+_ENV = {**os.environ, "PYTHONHASHSEED": "0"}
+
+
+def _under_callgrind(out: Path, *arguments: str) -> list[str]:
+    """The command that runs this Python with ``arguments`` under callgrind, writing to ``out``."""
+    return ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, *arguments]
+
+
+def _total(out: Path, what: str) -> int:
+    """The total instructions callgrind wrote to ``out``."""
+    for text in out.read_text().splitlines():
+        if text.startswith(("summary:", "totals:")):
+            return int(text.split()[1])
+    raise RuntimeError(f"callgrind wrote no total for the {what}")
+
+
 def _instructions(kind: str, chain: int, calls: int) -> int:
     """Total instructions of one server process that answered ``calls`` unary RPCs."""
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "callgrind.out"
-        command = [
-            "valgrind",
-            "--tool=callgrind",
-            f"--callgrind-out-file={out}",
-            sys.executable,
-            str(HERE / "bench.py"),
-            "--serve",
-            kind,
-            str(chain),
-        ]
-        # One hash seed for every server: start-up, which the two runs' difference takes
-        # out only as far as it is the same in both, then runs the same way each time.
-        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        command = _under_callgrind(out, str(HERE / "bench.py"), "--serve", kind, str(chain))
         process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=_ENV
         )
         try:
             assert process.stdout is not None and process.stdin is not None
@@ -87,38 +94,21 @@ def _instructions(kind: str, chain: int, calls: int) -> int:
             if process.poll() is None:
                 process.kill()
                 process.wait()
-        for text in out.read_text().splitlines():
-            if text.startswith(("summary:", "totals:")):
-                return int(text.split()[1])
-    raise RuntimeError(f"callgrind wrote no total for the {kind} server")
+        return _total(out, f"{kind} server")
 
 
 def _pipeline_instructions(kind: str, chain: int, calls: int) -> int:
     """Total instructions of one process that ran ``calls`` RPCs through grpc's server pipeline code."""
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch) / "callgrind.out"
-        command = [
-            "valgrind",
-            "--tool=callgrind",
-            f"--callgrind-out-file={out}",
-            sys.executable,
-            str(Path(__file__).resolve()),
-            PIPELINE_WORKER,
-            kind,
-            str(chain),
-            str(calls),
-        ]
-        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        command = _under_callgrind(out, str(Path(__file__).resolve()), PIPELINE_WORKER, kind, str(chain), str(calls))
         done = subprocess.run(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, check=False
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_ENV, check=False
         )
         if done.returncode != 0:
             last = (done.stderr.strip().splitlines() or ["no output"])[-1]
             raise RuntimeError(f"the {kind} pipeline under valgrind exited with status {done.returncode}: {last}")
-        for text in out.read_text().splitlines():
-            if text.startswith(("summary:", "totals:")):
-                return int(text.split()[1])
-    raise RuntimeError(f"callgrind wrote no total for the {kind} pipeline")
+        return _total(out, f"{kind} pipeline")
 
 
 #: The hidden first argument that makes this script the process counted by ``count_pipeline``.
@@ -237,6 +227,25 @@ def _print_pipeline(rows: list[dict[str, Any]], loopback: list[dict[str, Any]], 
         )
 
 
+def _each(
+    pool: ThreadPoolExecutor,
+    what: str,
+    jobs: list[tuple[str, int]],
+    make: Callable[[tuple[str, int]], dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Run ``make`` for every job in ``pool``, saying on stderr as each is done; the rows in job order."""
+    futures = [pool.submit(make, job) for job in jobs]
+    for done, future in enumerate(as_completed(futures), 1):
+        row = future.result()
+        print(
+            f"  {what} {done}/{len(jobs)}: {row['server']} {row['chain']} x{row['interceptors']}, "
+            f"{row['instructions_per_rpc']:,.0f} per RPC",
+            file=sys.stderr,
+            flush=True,
+        )
+    return [future.result() for future in futures]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Count every loopback server of ``bench.py`` but the control, and its pipeline; print tables, write JSON."""
     if argv is None:
@@ -288,11 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     # Two at a time: this machine's cores.
     with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
         if args.only != "loopback":
-            print(f"counting {len(jobs)} pipelines, two runs each...", file=sys.stderr, flush=True)
-            pipeline = list(pool.map(lambda job: count_pipeline(job[0], job[1], args.pipeline_calls), jobs))
+            pipeline = _each(pool, "pipeline", jobs, lambda job: count_pipeline(*job, args.pipeline_calls))
         if args.only != "pipeline":
-            print(f"counting {len(jobs)} loopback servers, {2 * args.repeat} runs each...", file=sys.stderr, flush=True)
-            rows = list(pool.map(lambda job: count(job[0], job[1], args.calls, args.repeat), jobs))
+            rows = _each(pool, "loopback", jobs, lambda job: count(*job, args.calls, args.repeat))
     if rows:
         _added(rows)
         _print_loopback(rows, args.calls, args.repeat)

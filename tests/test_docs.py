@@ -525,11 +525,11 @@ def test_chart_writes_the_instruction_counts_as_shares_of_no_interceptor(tmp_pat
     arguments = ["--json", str(source), "--svg", str(tmp_path / "c.svg"), "--table", str(tmp_path / "t.md")]
     assert chart.main([*arguments, "--instructions", str(counts), "--instructions-table", str(table_path)]) == 0
     table = table_path.read_text()
-    assert "| sync | 400k | - | - | +2.5% | - | - | - |" in table
-    assert "| grpc.aio | 500k | - | - | - | - | +6.0% | - |" in table
+    assert "| sync | 400k | - | - | +2.5% | - | - | - | - |" in table
+    assert "| grpc.aio | 500k | - | - | - | - | +6.0% | - | - |" in table
     assert "the median of 3 counts" in table
     # the pipeline's added instructions, over grpc's own pass-through's, and as a share of the whole server
-    assert "| sync | - | - | +12.0k, 2.40x, +3.0% | +5.0k, 1.00x, +1.2% | - | - |" in table
+    assert "| sync | - | - | +12.0k, 2.40x, +3.0% | +5.0k, 1.00x, +1.2% | - | - | - |" in table
     assert "2000 and 10000 RPCs" in table
     assert table.count("| grpc.aio |") == 1  # no pipeline count of grpc.aio was given
 

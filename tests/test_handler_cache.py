@@ -606,6 +606,7 @@ def test_benchmark_quick_run(tmp_path: Path) -> None:
             ("raw grpc", 1),
             ("raw grpc", 5),
             ("raw grpc, wrapping", 1),
+            ("raw grpc, fused hooks", 5),
             ("control", 0),
         )
     )
