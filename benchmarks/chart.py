@@ -487,7 +487,8 @@ def render_instructions_table(data: Mapping[str, object]) -> str:
         lines += [
             "",
             "In one thread, through grpc's own server pipeline code (the pipeline count, "
-            f"{' and '.join(map(str, pipeline_calls))} RPCs; it comes out the same from run to run): the "
+            f"{' and '.join(map(str, pipeline_calls))} RPCs; no network and no other thread, so most rows "
+            "move by a few instructions between runs): the "
             "instructions each chain adds to a unary RPC, over grpc's own pass-through's, and as a share of "
             "the loopback server above with no interceptor.",
             "",

@@ -1,7 +1,7 @@
 """``benchmarks/instructions.py`` counts instructions per RPC under valgrind.
 
 Short counts run for real: two runs of a grpc.aio server under callgrind (about half a
-minute), and two pipeline counts, which must come out the same; nothing is asserted
+minute), and two pipeline counts, which must agree; nothing is asserted
 about our cost, only that the count is a count. Where valgrind is missing (macOS, say)
 those tests skip with a hint; on CI (``CI`` set) they fail instead, since CI installs
 valgrind.
