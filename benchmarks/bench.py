@@ -679,14 +679,16 @@ class _RawWrapping(grpc.ServerInterceptor):
         known = self._wrapped.get(id(handler))
         if known is not None and known[0] is handler:
             return known[1]
-        behavior = handler.unary_unary
+        behavior = self._wrap(handler.unary_unary, handler_call_details.method)
+        built = grpc.unary_unary_rpc_method_handler(behavior, handler.request_deserializer, handler.response_serializer)
+        self._wrapped[id(handler)] = (handler, built)
+        return built
 
+    def _wrap(self, behavior: Callable[[Any, Any], Any], method_name: str) -> Callable[[Any, Any], Any]:
         def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
             return behavior(request, context)
 
-        built = grpc.unary_unary_rpc_method_handler(wrapped, handler.request_deserializer, handler.response_serializer)
-        self._wrapped[id(handler)] = (handler, built)
-        return built
+        return wrapped
 
 
 class _AsyncRawWrapping(grpc.aio.ServerInterceptor):
@@ -706,14 +708,18 @@ class _AsyncRawWrapping(grpc.aio.ServerInterceptor):
         known = self._wrapped.get(id(handler))
         if known is not None and known[0] is handler:
             return known[1]
-        behavior: Callable[[Any, Any], Awaitable[Any]] = handler.unary_unary
+        behavior = self._wrap(handler.unary_unary, handler_call_details.method)
+        built = grpc.unary_unary_rpc_method_handler(behavior, handler.request_deserializer, handler.response_serializer)
+        self._wrapped[id(handler)] = (handler, built)
+        return built
 
+    def _wrap(
+        self, behavior: Callable[[Any, Any], Awaitable[Any]], method_name: str
+    ) -> Callable[[Any, Any], Awaitable[Any]]:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             return await behavior(request, context)
 
-        built = grpc.unary_unary_rpc_method_handler(wrapped, handler.request_deserializer, handler.response_serializer)
-        self._wrapped[id(handler)] = (handler, built)
-        return built
+        return wrapped
 
 
 def _fused_hook(self: object, method: Callable[[Any, Any], Any], request: Any, context: Any, method_name: str) -> Any:
@@ -732,7 +738,7 @@ def _bound(hook: Callable[..., Any], self: object, step: Callable[..., Any], met
     return functools.partial(copy, self, step)
 
 
-class _RawFusedHooks(grpc.ServerInterceptor):
+class _RawFusedHooks(_RawWrapping):
     """grpc's own API, running ``hooks`` pass-through hooks around the behaviour, fused by hand.
 
     Built once per handler, each hook bound to its continuation and the method name
@@ -742,52 +748,28 @@ class _RawFusedHooks(grpc.ServerInterceptor):
     """
 
     def __init__(self, hooks: int) -> None:
+        super().__init__()
         self._hooks = hooks
-        self._wrapped: dict[int, tuple[grpc.RpcMethodHandler[Any, Any], grpc.RpcMethodHandler[Any, Any]]] = {}
 
-    def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler[Any, Any] | None],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        handler = continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
-            return handler
-        known = self._wrapped.get(id(handler))
-        if known is not None and known[0] is handler:
-            return known[1]
-        behavior: Callable[..., Any] = handler.unary_unary
+    def _wrap(self, behavior: Callable[[Any, Any], Any], method_name: str) -> Callable[[Any, Any], Any]:
         for _ in range(self._hooks):
-            behavior = _bound(_fused_hook, self, behavior, handler_call_details.method)
-        built = grpc.unary_unary_rpc_method_handler(behavior, handler.request_deserializer, handler.response_serializer)
-        self._wrapped[id(handler)] = (handler, built)
-        return built
+            behavior = _bound(_fused_hook, self, behavior, method_name)
+        return behavior
 
 
-class _AsyncRawFusedHooks(grpc.aio.ServerInterceptor):
+class _AsyncRawFusedHooks(_AsyncRawWrapping):
     """The grpc.aio twin of :class:`_RawFusedHooks`."""
 
     def __init__(self, hooks: int) -> None:
+        super().__init__()
         self._hooks = hooks
-        self._wrapped: dict[int, tuple[grpc.RpcMethodHandler[Any, Any], grpc.RpcMethodHandler[Any, Any]]] = {}
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        handler = await continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
-            return handler
-        known = self._wrapped.get(id(handler))
-        if known is not None and known[0] is handler:
-            return known[1]
-        behavior: Callable[..., Any] = handler.unary_unary
+    def _wrap(
+        self, behavior: Callable[[Any, Any], Awaitable[Any]], method_name: str
+    ) -> Callable[[Any, Any], Awaitable[Any]]:
         for _ in range(self._hooks):
-            behavior = _bound(_async_fused_hook, self, behavior, handler_call_details.method)
-        built = grpc.unary_unary_rpc_method_handler(behavior, handler.request_deserializer, handler.response_serializer)
-        self._wrapped[id(handler)] = (handler, built)
-        return built
+            behavior = _bound(_async_fused_hook, self, behavior, method_name)
+        return behavior
 
 
 #: The loopback chains: ours with 0, 1 and 5 interceptors, and 5 in one chain(); grpc's
