@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from grpc_interceptor._kinds import BY_STREAMING
 
-__all__ = ["HOOKS", "HOOK_FOR_KIND", "RefusesHookless", "pick_hook", "refusal"]
+__all__ = ["HOOKS", "HOOK_FOR_KIND", "RefusesHookless", "bind_hook", "hook_call", "pick_hook", "refusal"]
 
 #: The typed hook for each kind, keyed on (request streaming, response streaming).
 HOOK_FOR_KIND: Final = {streaming: kind.hook for streaming, kind in BY_STREAMING.items()}
@@ -192,3 +192,15 @@ def bind_hook(hook: Callable[..., Any], step: Callable[..., Any], method_name: s
 
 #: A hook's positional parameters: ``self, method, request_or_iterator, context, method_name``.
 _HOOK_PARAMETERS: Final = 5
+
+
+def hook_call(hook: Callable[..., Any], step: Callable[..., Any], method_name: str) -> Callable[..., Any]:
+    """``hook`` as a call of ``(request, context)``: bound (see :func:`bind_hook`), else a closure."""
+    bound = bind_hook(hook, step, method_name)
+    if bound is not None:
+        return bound
+
+    def call(request_or_iterator: Any, context: Any) -> Any:
+        return hook(step, request_or_iterator, context, method_name)
+
+    return call

@@ -36,7 +36,7 @@ from typing import Any, Final, TypeVar, cast
 import grpc
 import grpc.aio
 
-from grpc_interceptor._hooks import bind_hook
+from grpc_interceptor._hooks import hook_call
 
 __all__ = [
     "SERVER_PIPELINE",
@@ -622,7 +622,7 @@ def _marked(behavior: _Behavior, direct: _Behavior, step: _Behavior) -> _Behavio
 
 def unary_response_behavior(hook: _Hook, step: _Behavior, method_name: str) -> _Behavior:
     """The behaviour grpc runs for a unary-response method: a coroutine function."""
-    direct = _direct_call(hook, step, method_name)
+    direct = hook_call(hook, step, method_name)
     sync = _is_sync(step)
     if not sync and inspect.iscoroutinefunction(direct):
         # The hook bound to its arguments (inspect looks through the partial): grpc
@@ -798,7 +798,7 @@ _STREAMING_BEHAVIOR_WORKS: Final = inspect.isasyncgenfunction(
 
 def stream_response_behavior(hook: _Hook, step: _Behavior, method_name: str) -> _Behavior:
     """The behaviour grpc runs for a streaming-response method: an async generator function."""
-    direct = _direct_call(hook, step, method_name)
+    direct = hook_call(hook, step, method_name)
     sync = _is_sync(step)
     if not sync and inspect.isasyncgenfunction(direct):
         # The hook bound to its arguments: grpc iterates the hook's own generator.
@@ -813,18 +813,6 @@ def stream_response_behavior(hook: _Hook, step: _Behavior, method_name: str) -> 
             yield response
 
     return _marked(behavior, direct, step)
-
-
-def _direct_call(hook: _Hook, step: _Behavior, method_name: str) -> _Behavior:
-    """``hook`` as a call of ``(request, context)``, for an interceptor further out to call."""
-    bound = bind_hook(hook, step, method_name)
-    if bound is not None:
-        return bound
-
-    def direct(request_or_iterator: Any, context: Any) -> Any:
-        return hook(step, request_or_iterator, context, method_name)
-
-    return direct
 
 
 async def responses_of(result: Any) -> AsyncIterator[Any]:

@@ -24,7 +24,7 @@ from grpc import aio as grpc_aio  # noqa: F401  # pyright: ignore[reportUnusedIm
 
 from grpc_interceptor import _server_aio as _aio
 from grpc_interceptor._handlers import HandlerCache, behavior_of, keep, rebuild_handler, refusing_handler
-from grpc_interceptor._hooks import HOOK_FOR_KIND, RefusesHookless, bind_hook, pick_hook
+from grpc_interceptor._hooks import HOOK_FOR_KIND, RefusesHookless, hook_call, pick_hook
 from grpc_interceptor._matching import match
 from grpc_interceptor._method_names import MethodName as MethodName
 from grpc_interceptor._method_names import parse_method_name as parse_method_name
@@ -400,14 +400,7 @@ def _sync_behavior(
     hook: Callable[..., Any], catch_all: bool, step: Callable[..., Any], handler: _Handler, method_name: str
 ) -> Callable[..., Any]:
     """The behaviour of a sync handler: the hook, with the handler's own as its continuation."""
-    bound = bind_hook(hook, step, method_name)
-    if bound is not None:
-        return bound
-
-    def behavior(request_or_iterator: Any, context: grpc.ServicerContext) -> Any:
-        return hook(step, request_or_iterator, context, method_name)
-
-    return behavior
+    return hook_call(hook, step, method_name)
 
 
 def _wrap(
